@@ -1,0 +1,114 @@
+/*
+ * sbdctl: the administrator's tool.  This file dispatches "VERB [OBJECT]" to
+ * the verb groups (tl.c, sgn.c, enc.c, cert.c).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "sbdctl.h"
+
+#define SBD_VERSION "0.1.0"
+
+const char *progname = "sbdctl";
+
+enum { ANY = 0, ITL, CTL };
+
+struct verb {
+	const char *verb;
+	const char *object;	/* NULL: the verb takes no object word */
+	int (*fn)(int, char **);
+	int (*tlfn)(int, char **, int);
+	const char *summary;
+};
+
+static const struct verb verbs[] = {
+	{ "build", "itl", NULL, cmd_tl_build, "build and sign an ITL" },
+	{ "build", "ctl", NULL, cmd_tl_build, "build and sign a CTL" },
+	{ "show", "itl", NULL, cmd_tl_show, "print an ITL as CUCM's show itl" },
+	{ "show", "ctl", NULL, cmd_tl_show, "print a CTL as CUCM's show ctl" },
+	{ "verify", "itl", NULL, cmd_tl_verify, "verify an ITL's signature" },
+	{ "verify", "ctl", NULL, cmd_tl_verify, "verify a CTL's signature" },
+	{ "resign", "itl", NULL, cmd_tl_resign, "re-sign an ITL with another key" },
+	{ "resign", "ctl", NULL, cmd_tl_resign, "re-sign a CTL with another key" },
+	{ "sign", NULL, cmd_sgn_sign, NULL, "sign a file into FILE.sgn" },
+	{ "show", "sgn", cmd_sgn_show, NULL, "print a signed file's header" },
+	{ "verify", "sgn", cmd_sgn_verify, NULL, "verify a signed file" },
+	{ "strip", "sgn", cmd_sgn_strip, NULL, "write a signed file's payload" },
+	{ "build", "enc", cmd_enc_build, NULL,
+	    "encrypt a SEP<MAC>.cnf.xml into .enc.sgn and short .sgn" },
+	{ "show", "enc", cmd_enc_show, NULL, "print an .enc.sgn header" },
+	{ "decrypt", "enc", cmd_enc_decrypt, NULL, "decrypt an .enc.sgn" },
+	{ "cert", "create", cmd_cert_create, NULL,
+	    "create a key and certificate" },
+	{ "cert", "show", cmd_cert_show, NULL, "print a certificate" },
+	{ "cert", "export-p12", cmd_cert_export_p12, NULL,
+	    "write a PKCS#12 file under a password" },
+	{ "cert", "import-p12", cmd_cert_import_p12, NULL,
+	    "read a PKCS#12 file into PEM files" },
+};
+
+static void
+usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: %s VERB [OBJECT] [options] [args]\n"
+	    "       %s VERB OBJECT --help\n\n"
+	    "verbs:\n", progname, progname);
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		char w[32];
+
+		snprintf(w, sizeof(w), "%s%s%s", verbs[i].verb,
+		    verbs[i].object ? " " : "",
+		    verbs[i].object ? verbs[i].object : "");
+		fprintf(f, "  %-18s %s\n", w, verbs[i].summary);
+	}
+	fprintf(f, "\nSee sbdctl(1) for every option.\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	size_t i;
+	const char *verb, *object;
+	int known_verb = 0;
+
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	verb = argv[1];
+	if (strcmp(verb, "-h") == 0 || strcmp(verb, "--help") == 0 ||
+	    strcmp(verb, "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(verb, "--version") == 0) {
+		printf("sbdctl %s\n", SBD_VERSION);
+		return 0;
+	}
+	object = argc > 2 ? argv[2] : NULL;
+
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		const struct verb *v = &verbs[i];
+
+		if (strcmp(v->verb, verb) != 0)
+			continue;
+		known_verb = 1;
+		if (v->object == NULL)
+			return v->fn(argc - 1, argv + 1);
+		if (object == NULL || strcmp(v->object, object) != 0)
+			continue;
+		/* The verb function sees "OBJECT args..." as its argv. */
+		if (v->tlfn != NULL)
+			return v->tlfn(argc - 2, argv + 2,
+			    strcmp(object, "ctl") == 0);
+		return v->fn(argc - 2, argv + 2);
+	}
+	if (known_verb)
+		warnx_("%s: %s: unknown object (see %s --help)", verb,
+		    object ? object : "(none)", progname);
+	else
+		warnx_("%s: unknown verb (see %s --help)", verb, progname);
+	return EXIT_USAGE;
+}
