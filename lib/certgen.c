@@ -35,7 +35,7 @@
 #define UB_ORG		64
 #define UB_LOCALITY	128
 #define UB_STATE	128
-#define UB_DNS_NAME	253	/* RFC 1035 2.3.4, without the final dot */
+#define UB_DNS_NAME	253	/* RFC 1035 2.3.4, no final dot */
 
 static const struct {
 	const char *name;

@@ -49,6 +49,40 @@ static const char *const keep_elems[] = {
 /* ---- XML --------------------------------------------------------------- */
 
 /*
+ * libxml2 reports some errors (input encoding conversion, I/O) through its
+ * generic error handler even with XML_PARSE_NOERROR, and by default that
+ * prints to stderr.  A library must not write to stderr, so each function
+ * that calls libxml2 installs this no-op handler and puts the caller's
+ * back before returning.  The handler is per thread in a thread-enabled
+ * libxml2, so this is no shared state.
+ */
+static void
+xml_quiet(void *ctx, const char *msg, ...)
+{
+	(void)ctx;
+	(void)msg;
+}
+
+struct xml_errsave {
+	xmlGenericErrorFunc fn;
+	void *ctx;
+};
+
+static void
+xml_quiet_begin(struct xml_errsave *s)
+{
+	s->fn = xmlGenericError;
+	s->ctx = xmlGenericErrorContext;
+	xmlSetGenericErrorFunc(NULL, xml_quiet);
+}
+
+static void
+xml_quiet_end(const struct xml_errsave *s)
+{
+	xmlSetGenericErrorFunc(s->ctx, s->fn);
+}
+
+/*
  * SAX internalSubset hook: the document has a DOCTYPE.  Stop the parser
  * before it reads the internal subset, so no entity (internal or external)
  * is ever declared, let alone expanded or fetched.  userData is the parser
@@ -77,6 +111,7 @@ refuse_dtd(void *ctx, const xmlChar *name, const xmlChar *eid,
 static int
 xml_parse(const uint8_t *xml, size_t len, xmlDocPtr *out)
 {
+	struct xml_errsave es;
 	xmlParserCtxtPtr ctxt = NULL;
 	xmlDocPtr doc = NULL;
 	xmlNodePtr root;
@@ -84,6 +119,7 @@ xml_parse(const uint8_t *xml, size_t len, xmlDocPtr *out)
 	const int opts = XML_PARSE_NONET | XML_PARSE_NOBLANKS |
 	    XML_PARSE_NOCDATA | XML_PARSE_NOERROR | XML_PARSE_NOWARNING;
 
+	xml_quiet_begin(&es);
 	if (len > SBD_CONF_MAX) {
 		err = SBD_ERR_TOOBIG;
 		goto out;
@@ -114,6 +150,7 @@ out:
 		xmlFreeDoc(doc);
 	if (ctxt != NULL)
 		xmlFreeParserCtxt(ctxt);
+	xml_quiet_end(&es);
 	return err;
 }
 
@@ -156,15 +193,19 @@ static int
 short_config_doc(xmlDocPtr doc, X509 *device_cert, uint8_t **out,
     size_t *outlen)
 {
+	static const char tail[] = "</device>\n";
+	struct xml_errsave es;
 	xmlDocPtr sdoc = NULL;
 	xmlNodePtr root, sroot, n, copy;
 	xmlChar *mem = NULL;
 	uint8_t *p = NULL;
 	char hash[ENC_MD5_HEX];
+	size_t tl = sizeof(tail) - 1;
 	int size = 0, err;
 
 	if ((err = cert_md5_hex(device_cert, hash)) != 0)
-		goto out;
+		return err;
+	xml_quiet_begin(&es);
 	err = SBD_ERR_NOMEM;
 	root = xmlDocGetRootElement(doc);
 	if ((sdoc = xmlNewDoc((const xmlChar *)"1.0")) == NULL)
@@ -196,6 +237,12 @@ short_config_doc(xmlDocPtr doc, X509 *device_cert, uint8_t **out,
 	xmlDocDumpFormatMemoryEnc(sdoc, &mem, &size, "UTF-8", 1);
 	if (mem == NULL || size <= 0)
 		goto out;
+	/* Never sign a short config that an output error cut short. */
+	if ((size_t)size < tl ||
+	    memcmp(mem + (size_t)size - tl, tail, tl) != 0) {
+		err = SBD_ERR_XML;
+		goto out;
+	}
 	/* Hand out malloc'ed memory, not xmlMalloc'ed. */
 	if ((p = malloc((size_t)size)) == NULL)
 		goto out;
@@ -209,6 +256,7 @@ out:
 		xmlFree(mem);
 	if (sdoc != NULL)
 		xmlFreeDoc(sdoc);
+	xml_quiet_end(&es);
 	free(p);
 	return err;
 }
@@ -373,10 +421,10 @@ out:
  *   1A hash id, 1B digest
  *
  * 0x11 holds 4 + 19 + 5 = 28 bytes and 0x15 holds 4 + 5 + 4 + 3 + keylen.
- * Note: certutils' enccnf fills in the 0x10 length after appending 0x1A and
- * 0x1B, so its 0x10 also counts them; we follow FORMATS.md 6.2 and close
- * 0x10 after 0x15.  Parsers that step into containers (FORMATS.md 1.1) see
- * the same tag sequence either way.
+ * certutils' enccnf fills in the 0x10 length after appending 0x1A and 0x1B,
+ * so its 0x10 also counts them.  Its files are what phones in the field
+ * accept, so we do the same, byte for byte; parsers that step into
+ * containers (FORMATS.md 1.1) see the same tag sequence either way.
  */
 static int
 enc_elements(const uint8_t *iv, uint16_t pad, const uint8_t *wkey,
@@ -401,9 +449,9 @@ enc_elements(const uint8_t *iv, uint16_t pad, const uint8_t *wkey,
 	sbd_put_tlv_u8(&b, SBD_H_ENC_KEY_ALG, 1);
 	sbd_put_tlv(&b, SBD_H_ENC_KEY, wkey, wlen);
 	sbd_put_close(&b, keyinfo);
-	sbd_put_close(&b, info);
 	sbd_put_tlv_u8(&b, SBD_H_ENC_HASH_ALG, (uint8_t)hash);
 	sbd_put_tlv(&b, SBD_H_ENC_HASH, digest, dlen);
+	sbd_put_close(&b, info);
 	return sbd_buf_take(&b, out, outlen);
 }
 

@@ -291,7 +291,14 @@ parse_elems(struct hparse *hp, struct sbd_cur *c, uint8_t parent, int depth)
 			return sbd_diag_set(hp->d, pos, SBD_ERR_TAG,
 			    "unknown header tag %u", tag);
 		}
-		if (tags[tag].parent != parent)
+		/*
+		 * enccnf closes container 16 after tags 26 and 27, so in its
+		 * files they sit inside it; FORMATS.md 6.2 shows them after.
+		 * Accept both.
+		 */
+		if (tags[tag].parent != parent &&
+		    !((tag == SBD_H_ENC_HASH_ALG || tag == SBD_H_ENC_HASH) &&
+		    parent == SBD_H_ENC_INFO))
 			return sbd_diag_set(hp->d, pos, SBD_ERR_TAG,
 			    "tag %u is misplaced (inside %u)", tag, parent);
 		if (hp->seen & (1u << tag))
@@ -489,6 +496,9 @@ sbd_sign_file(const struct sbd_sign_opts *o, X509 *cert, EVP_PKEY *key,
 	idx = siglen_modulus(siglen);
 	if (idx < 0)
 		return SBD_ERR_KEY;	/* RSA 512, 1024, 2048 or 4096 */
+	/* A SHA-512 DigestInfo (83 bytes) does not fit RSA-512. */
+	if (o->hash == SBD_HASH_SHA512 && siglen < 128)
+		return SBD_ERR_KEY;
 	if ((err = sbd_dn_string(X509_get_subject_name(cert), &subject)) != 0 ||
 	    (err = sbd_dn_string(X509_get_issuer_name(cert), &issuer)) != 0 ||
 	    (err = sbd_x509_serial(cert, &serial, &serlen)) != 0)

@@ -27,7 +27,7 @@
 #define P12_MAX		(1024 * 1024)
 #define DEFAULT_RSA	2048
 #define DEFAULT_DAYS	365
-#define FIVE_YEARS	1825	/* CUCM's self-signed validity (SPEC.md) */
+#define FIVE_YEARS	1825	/* CUCM self-signed validity, SPEC.md */
 #define MAX_DAYS	36500
 #define MAX_TIME	253402300799UL	/* 9999-12-31 23:59:59 UTC */
 #define CAPF_HEX	8
@@ -41,7 +41,7 @@
 static const struct role {
 	const char *name;
 	const char *prefix;	/* CN = prefix + host */
-	int hashed;		/* CN = prefix + CAPF_HEX hex of SHA-1(host) */
+	int hashed;		/* CN = prefix + hex of SHA-1(host) */
 	enum sbd_cert_profile profile;
 	int days;
 } roles[] = {
@@ -159,11 +159,15 @@ create_help(const char *usage)
 
 	printf("usage: %s %s\n\n"
 	    "roles (RSA 2048 unless --rsa or --ec):\n", progname, usage);
-	for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
-		printf("  %-12s CN=%s%-11s profile %-7s %4d days\n",
-		    roles[i].name, roles[i].prefix,
-		    roles[i].hashed ? "<8 hex>" : "HOST",
-		    profile_names[roles[i].profile], roles[i].days);
+	for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
+		char cn[64];
+
+		snprintf(cn, sizeof(cn), "CN=%s%s", roles[i].prefix,
+		    roles[i].hashed ? "<8 hex>" : "HOST");
+		printf("  %-12s %-22s profile %-7s %4d days\n",
+		    roles[i].name, cn, profile_names[roles[i].profile],
+		    roles[i].days);
+	}
 	printf("\nThe capf CN ends in the first 8 hex digits of SHA-1(HOST).\n"
 	    "Without --role: --cn (or --host) is required, profile server, "
 	    "%d days.\n"
@@ -202,10 +206,11 @@ cmd_cert_create(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *usage = "cert create -o CERT.pem [--key-out KEY.pem] "
-	    "[--role callmanager|tvs|capf|itlrecovery|device]\n"
-	    "       [--host NAME] [--cn CN] [--ou OU] [--o O] [--l L] "
-	    "[--st ST] [--c C] [--dns NAME]\n"
+	const char *usage = "cert create -o CERT.pem [--key-out KEY.pem]\n"
+	    "       [--role callmanager|tvs|capf|itlrecovery|device] "
+	    "[--host NAME]\n"
+	    "       [--cn CN] [--ou OU] [--o O] [--l L] [--st ST] [--c C] "
+	    "[--dns NAME]\n"
 	    "       [--rsa BITS | --ec CURVE] [--days N] "
 	    "[--profile server|ca|device]\n"
 	    "       [--ca CERT.pem [--ca-key KEY.pem]] "
@@ -329,6 +334,9 @@ cmd_cert_create(int argc, char **argv)
 		    "code)", req.c);
 	if (keyout != NULL && strcmp(keyout, out) == 0)
 		keyout = NULL;	/* one file, as without --key-out */
+	if ((req.cn != NULL && req.cn[0] == '\0') ||
+	    (host != NULL && host[0] == '\0'))
+		return usage_err(usage, "the CN and host must not be empty");
 	if (req.cn == NULL) {
 		if (role != NULL && host == NULL)
 			return usage_err(usage, "--role %s needs --host "
@@ -345,8 +353,6 @@ cmd_cert_create(int argc, char **argv)
 		} else
 			req.cn = host;
 	}
-	if (req.cn[0] == '\0')
-		return usage_err(usage, "the CN must not be empty");
 	req.days = days != 0 ? days : role != NULL ? role->days :
 	    DEFAULT_DAYS;
 	req.profile = profile >= 0 ? (enum sbd_cert_profile)profile :

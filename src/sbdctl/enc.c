@@ -163,7 +163,8 @@ cmd_enc_build(int argc, char **argv)
 		case 'h':
 			printf("usage: %s %s\n\n"
 			    "Encrypt a phone configuration for one phone "
-			    "(FORMATS.md 6): writes\nOUTDIR/NAME.enc.sgn (AES-128-CBC, "
+			    "(FORMATS.md 6): writes\n"
+			    "OUTDIR/NAME.enc.sgn (AES-128-CBC, "
 			    "key wrapped to DEV.pem, signed by\nCERT.pem) and "
 			    "OUTDIR/NAME.sgn (the signed short config). "
 			    "OUTDIR defaults\nto the input's directory. The "

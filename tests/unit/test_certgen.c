@@ -20,9 +20,9 @@
 #define SENTINEL ((void *)0x5bd)
 
 struct fx {
-	EVP_PKEY *rsa;		/* 1024 bits: fast enough for many certs */
+	EVP_PKEY *rsa;		/* 1024 bits: quick to sign with */
 	EVP_PKEY *ec;		/* P-256 */
-	EVP_PKEY *ec2;		/* another P-256, never matches anything */
+	EVP_PKEY *ec2;		/* another P-256, matches nothing */
 };
 
 static int

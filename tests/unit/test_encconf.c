@@ -12,6 +12,9 @@
 
 #include <cmocka.h>
 
+#include <libxml/xmlerror.h>
+#include <libxml/globals.h>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
@@ -164,7 +167,7 @@ find_elem(const struct sbd_sighdr *h, uint8_t tag)
 	return NULL;
 }
 
-/* ---- round trips --------------------------------------------------------- */
+/* ---- round trips ------------------------------------------------------- */
 
 static void
 roundtrip(struct fx *f, X509 *dev, EVP_PKEY *devkey, size_t n, int hash)
@@ -243,7 +246,7 @@ test_default_opts(void **state)
 	free(sgn);
 }
 
-/* ---- header layout (FORMATS.md 6.2) --------------------------------------- */
+/* ---- header layout (FORMATS.md 6.2) ------------------------------------ */
 
 static void
 test_header_fields(void **state)
@@ -295,7 +298,9 @@ test_header_fields(void **state)
 	assert_int_equal(e->len, 4 + 5 + 4 + (3 + 256));
 	e = find_elem(&h, SBD_H_ENC_INFO);
 	assert_non_null(e);
-	assert_int_equal(e->len, 3 + 28 + 3 + 4 + 5 + 4 + 3 + 256);
+	/* As enccnf writes it: 0x10 also holds 0x1A and 0x1B (SHA-1). */
+	assert_int_equal(e->len,
+	    3 + 28 + 3 + 4 + 5 + 4 + 3 + 256 + 4 + 3 + 20);
 	/* The bytes of the fixed-value elements. */
 	e = find_elem(&h, SBD_H_ENC_KEY_SIZE);
 	assert_memory_equal(b.enc + e->off, "\x17\x00\x02\x08\x00", 5);
@@ -344,7 +349,7 @@ test_header_fields(void **state)
 	built_free(&b2);
 }
 
-/* ---- tampering ---------------------------------------------------------- */
+/* ---- tampering --------------------------------------------------------- */
 
 /* Is buf rejected: parse fails, or signature fails (and decrypt if asked)? */
 static void
@@ -360,7 +365,7 @@ assert_rejected(struct fx *f, const uint8_t *buf, size_t len, X509 *signer,
 	(void)f;
 	memset(&d, 0, sizeof(d));
 	if (sbd_enc_parse(buf, len, 0, &h, &d) != 0) {
-		/* Every failure names an offset inside (or at the end of) buf. */
+		/* Every failure names an offset inside buf or at its end. */
 		assert_true(d.off <= len);
 		assert_true(d.err < 0);
 		return;
@@ -422,7 +427,7 @@ test_truncated_every_length(void **state)
 	build(f->small, f->small_key, f->small_dev, xml, 70, SBD_HASH_SHA1,
 	    &b);
 	for (n = 0; n < b.enclen; n++) {
-		/* A fresh allocation of exactly n bytes: ASan sees overreads. */
+		/* Exactly n bytes allocated: ASan sees any overread. */
 		copy = malloc(n ? n : 1);
 		assert_non_null(copy);
 		memcpy(copy, b.enc, n);
@@ -604,7 +609,7 @@ test_missing_enc(void **state)
 	free(out);
 }
 
-/* ---- hand-made files ------------------------------------------------------ */
+/* ---- hand-made files --------------------------------------------------- */
 
 struct craft {
 	const uint8_t *padded;	/* plaintext + pad, a multiple of 16 */
@@ -845,7 +850,7 @@ test_decrypt_bad_args(void **state)
 	built_free(&b);
 }
 
-/* ---- build refusals ------------------------------------------------------- */
+/* ---- build refusals ---------------------------------------------------- */
 
 static void
 assert_build_fails(struct fx *f, const uint8_t *xml, size_t len,
@@ -906,7 +911,7 @@ test_build_refusals(void **state)
 	free(xml);
 }
 
-/* ---- the short config (FORMATS.md 6.1) ------------------------------------ */
+/* ---- the short config (FORMATS.md 6.1) --------------------------------- */
 
 static const char sample_cnf[] =
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -1070,7 +1075,8 @@ test_short_config_xxe(void **state)
 {
 	static const char *const evil[] = {
 		"<?xml version=\"1.0\"?>\n"
-		"<!DOCTYPE device [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>\n"
+		"<!DOCTYPE device [<!ENTITY x SYSTEM "
+		"\"file:///etc/passwd\">]>\n"
 		"<device><loadInformation>&x;</loadInformation></device>\n",
 		"<!DOCTYPE device SYSTEM \"file:///etc/passwd\">"
 		"<device><loadInformation>a</loadInformation></device>",
@@ -1124,6 +1130,44 @@ test_short_config_xxe(void **state)
 	}
 }
 
+static int xml_err_calls;
+
+static void
+count_xml_err(void *ctx, const char *msg, ...)
+{
+	(void)ctx;
+	(void)msg;
+	xml_err_calls++;
+}
+
+/*
+ * libxml2 reports encoding errors through its generic error handler even
+ * with XML_PARSE_NOERROR: the library must neither print them nor leave
+ * its own handler installed.
+ */
+static void
+test_xml_errors_quiet(void **state)
+{
+	static const char bad[] =
+	    "<?xml version=\"1.0\" encoding=\"EUC-JP\"?><device>"
+	    "<loadInformation>\xff\xff\xff\xff</loadInformation></device>";
+	struct fx *f = *state;
+	uint8_t *out = SENTINEL;
+	size_t outlen = 0;
+	int marker;
+
+	xmlSetGenericErrorFunc(&marker, count_xml_err);
+	xml_err_calls = 0;
+	assert_int_equal(sbd_enc_short_config((const uint8_t *)bad,
+	    sizeof(bad) - 1, f->dev1k, &out, &outlen), SBD_ERR_XML);
+	assert_ptr_equal(out, SENTINEL);
+	assert_int_equal(xml_err_calls, 0);
+	/* The caller's handler is back. */
+	assert_ptr_equal(xmlGenericError, count_xml_err);
+	assert_ptr_equal(xmlGenericErrorContext, &marker);
+	xmlSetGenericErrorFunc(NULL, NULL);
+}
+
 int
 main(void)
 {
@@ -1147,6 +1191,7 @@ main(void)
 		cmocka_unit_test(test_short_config_escaping),
 		cmocka_unit_test(test_short_config_refusals),
 		cmocka_unit_test(test_short_config_xxe),
+		cmocka_unit_test(test_xml_errors_quiet),
 	};
 
 	return cmocka_run_group_tests_name("encconf", tests, setup, teardown);
