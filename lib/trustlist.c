@@ -220,6 +220,9 @@ parse_record(struct sbd_cur *c, size_t n, unsigned flags,
 		if (sbd_get_tlv(&rc, &t) != 0)
 			return sbd_diag_set(d, pos, SBD_ERR_OVERRUN,
 			    "record %zu: element overruns the record", n);
+		if (t.tag == SBD_R_LENGTH)
+			return sbd_diag_set(d, pos, SBD_ERR_TAG,
+			    "record %zu: tag 1 repeated", n);
 		shape = t.tag < sizeof(rshapes) ? rshapes[t.tag] : R_NONE;
 		if (shape == R_NONE) {
 			if (t.tag > SBD_R_HASH_ALG &&

@@ -246,6 +246,27 @@ test_filename_rules(void **state)
 }
 
 static void
+test_sha512_needs_rsa1024(void **state)
+{
+	X509 *c = NULL;
+	EVP_PKEY *k = NULL;
+	uint8_t *out = NULL;
+	size_t outlen = 0;
+
+	(void)state;
+	/* An 83-byte SHA-512 DigestInfo cannot fit a 64-byte signature. */
+	th_rsa_cert(512, "small", &c, &k);
+	assert_int_equal(sbd_sgn_sign((const uint8_t *)"x", 1, "x.sgn",
+	    SBD_HASH_SHA512, 1, c, k, &out, &outlen), SBD_ERR_KEY);
+	assert_null(out);
+	assert_int_equal(sbd_sgn_sign((const uint8_t *)"x", 1, "x.sgn",
+	    SBD_HASH_SHA1, 1, c, k, &out, &outlen), 0);
+	free(out);
+	X509_free(c);
+	EVP_PKEY_free(k);
+}
+
+static void
 test_strip_errors(void **state)
 {
 	static const uint8_t notsgn[] = "hello world";
@@ -275,6 +296,7 @@ main(void)
 		cmocka_unit_test(test_flipped_bit_and_trailing),
 		cmocka_unit_test(test_verify_against_trust_list),
 		cmocka_unit_test(test_filename_rules),
+		cmocka_unit_test(test_sha512_needs_rsa1024),
 		cmocka_unit_test(test_strip_errors),
 	};
 

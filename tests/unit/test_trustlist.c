@@ -347,7 +347,8 @@ test_any_order_inside_containers(void **state)
 	sbd_tl_free(tl);
 	/* Padding inside a container is not padding: refused. */
 	b[0x12] = 0x0d;
-	assert_int_not_equal(parse_err(b, n, 0, &off), 0);
+	assert_int_equal(parse_err(b, n, 0, &off), SBD_ERR_TAG);
+	assert_int_equal(off, 0x12);
 	free(b);
 }
 
@@ -383,6 +384,10 @@ test_malformed_records(void **state)
 	assert_int_equal(parse_err(b, n, 0, &off), SBD_ERR_VALUE);
 	assert_int_equal(off, 0x189);
 	b[0x18b] = 0x17;
+	/* RECORD_LENGTH again inside the record. */
+	b[0x189] = 0x01;
+	assert_int_equal(parse_err(b, n, 0, &off), SBD_ERR_TAG);
+	assert_int_equal(off, 0x189);
 	/* Unknown record tag. */
 	b[0x189] = 0x20;
 	assert_int_equal(parse_err(b, n, 0, &off), SBD_ERR_TAG);
