@@ -248,23 +248,27 @@ cmd_sgn_verify(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "cert", required_argument, NULL, 'c' },
 		{ "tl", required_argument, NULL, 'l' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *usage = "verify sgn (--cert CERT.pem | --tl ITL.tlv) "
-	    "[-q] FILE";
+	    "[--json] [-q] FILE";
 	const char *certpath = NULL, *tlpath = NULL, *path;
 	struct sbd_sighdr *h = NULL;
 	struct sbd_tl *tl = NULL;
 	uint8_t *buf = NULL, *tlbuf = NULL;
 	size_t len = 0, tllen = 0;
 	X509 *cert = NULL;
-	int quiet = 0, ch, err, idx = -1, rc = 1;
+	int quiet = 0, json = 0, ch, err, idx = -1, rc = 1;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:l:qh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:l:jqh", opts, NULL)) != -1) {
 		switch (ch) {
+		case 'j':
+			json = 1;
+			break;
 		case 'c':
 			certpath = optarg;
 			break;
@@ -310,6 +314,26 @@ cmd_sgn_verify(int argc, char **argv)
 		err = sbd_sgn_verify_cert(buf, len, h, cert);
 	else
 		err = sbd_sgn_verify_tl(buf, len, h, tl, &idx);
+	if (json) {
+		struct sbd_json j;
+
+		sbd_json_init(&j, stdout);
+		sbd_json_obj(&j, NULL);
+		sbd_json_str(&j, "file", path);
+		sbd_json_str(&j, "signer_name", h->signer_name);
+		sbd_json_hex(&j, "serial", h->serial, h->serial_len);
+		sbd_json_str(&j, "filename", h->filename);
+		if (idx >= 0)
+			sbd_json_int(&j, "record", idx + 1);
+		else
+			sbd_json_null(&j, "record");
+		sbd_json_bool(&j, "verified", err == 0);
+		if (err != 0)
+			sbd_json_str(&j, "error", sbd_strerror(err));
+		sbd_json_end(&j);
+		sbd_json_done(&j);
+		quiet = 1;
+	}
 	if (err == SBD_ERR_NOSIGNER) {
 		warnx_("%s: signer %s (serial in header) is not %s", path,
 		    h->signer_name, cert ? "the given certificate" :

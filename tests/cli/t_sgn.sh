@@ -34,10 +34,18 @@ expect_err "another cert: signer not the given certificate" "is not the given ce
 run "$SBDCTL" verify sgn --tl "$T/ITLFile.tlv" "$T/tftp/SEP001122334455.cnf.xml.sgn"
 expect_rc "verify sgn --tl" 0
 expect_out "verify sgn --tl names the record" "record 2 of"
+run "$SBDCTL" verify sgn --json --tl "$T/ITLFile.tlv" "$T/tftp/SEP001122334455.cnf.xml.sgn"
+expect_rc "verify sgn --json" 0
+expect_out "verify sgn --json: verified" '"verified": true'
+expect_out "verify sgn --json: record" '"record": 2'
+expect_true "verify sgn --json is valid JSON" python3 -m json.tool "$T/out"
 "$SBDCTL" build itl -o "$T/ccm.tlv" --signer "$T/tftp.pem" --record "CCM:$T/tftp.pem"
 run "$SBDCTL" verify sgn --tl "$T/ccm.tlv" "$T/tftp/SEP001122334455.cnf.xml.sgn"
 expect_rc "a CCM-only list does not vouch for files" 1
 expect_err "CCM-only message" "not a TFTP or CCM+TFTP record"
+run "$SBDCTL" verify sgn --json --tl "$T/ccm.tlv" "$T/tftp/SEP001122334455.cnf.xml.sgn"
+expect_rc "verify sgn --json failure exits 1" 1
+expect_out "verify sgn --json failure" '"verified": false'
 
 run "$SBDCTL" sign --signer "$T/tftp.pem" --hash sha512 \
     --filename New_Zealand/g3-tones.xml.sgn -o "$T/tones.sgn" \
