@@ -79,7 +79,7 @@ $(B)/tests/%: tests/unit/%.c $(TEST_HELPER_OBJ) $(LIBSBD)
 
 # Fuzz corpora are replayed by an ordinary driver, built with the normal
 # compiler, so `make test` needs no libFuzzer.
-$(B)/replay/%: fuzz/%.c fuzz/replay.c $(LIBSBD)
+$(B)/replay/%: fuzz/%.c fuzz/replay.c $(wildcard fuzz/*.h) $(LIBSBD)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDHARDEN) -o $@ $< fuzz/replay.c $(LIBSBD) $(LDLIBS)
 
@@ -123,7 +123,7 @@ asan: deps
 
 FUZZ_CFLAGS := -std=c17 -g -O1 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-build-fuzz/%: fuzz/%.c $(LIB_SRC)
+build-fuzz/%: fuzz/%.c $(wildcard fuzz/*.h) $(LIB_SRC)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(LDLIBS)
 
