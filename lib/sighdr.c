@@ -34,6 +34,7 @@ enum shape {
 static const struct {
 	uint8_t parent;		/* 0: top level */
 	uint8_t shape;
+	uint8_t alt_parent;	/* a second place it may sit, 0 if none */
 } tags[SBD_TAG_MAX + 1] = {
 	[SBD_H_VERSION] = { 0, S_VER },
 	[SBD_H_LENGTH] = { 0, S_U16 },
@@ -59,8 +60,12 @@ static const struct {
 	[SBD_H_ENC_KEY_SIZE] = { SBD_H_ENC_KEY_INFO, S_U16 },
 	[SBD_H_ENC_KEY_ALG] = { SBD_H_ENC_KEY_INFO, S_U8 },
 	[SBD_H_ENC_KEY] = { SBD_H_ENC_KEY_INFO, S_BYTES },
-	[SBD_H_ENC_HASH_ALG] = { 0, S_U8 },
-	[SBD_H_ENC_HASH] = { 0, S_BYTES },
+	/*
+	 * enccnf closes container 16 after tags 26 and 27, so in its files
+	 * they sit inside it; FORMATS.md 6.2 shows them after it.
+	 */
+	[SBD_H_ENC_HASH_ALG] = { 0, S_U8, SBD_H_ENC_INFO },
+	[SBD_H_ENC_HASH] = { 0, S_BYTES, SBD_H_ENC_INFO },
 	[SBD_H_SIGNER_VERSION] = { 0, S_VER },
 };
 
@@ -294,14 +299,9 @@ parse_elems(struct hparse *hp, struct sbd_cur *c, uint8_t parent, int depth)
 			return sbd_diag_set(hp->d, pos, SBD_ERR_TAG,
 			    "unknown header tag %u", tag);
 		}
-		/*
-		 * enccnf closes container 16 after tags 26 and 27, so in its
-		 * files they sit inside it; FORMATS.md 6.2 shows them after.
-		 * Accept both.
-		 */
 		if (tags[tag].parent != parent &&
-		    !((tag == SBD_H_ENC_HASH_ALG || tag == SBD_H_ENC_HASH) &&
-		    parent == SBD_H_ENC_INFO))
+		    (tags[tag].alt_parent == 0 ||
+		    tags[tag].alt_parent != parent))
 			return sbd_diag_set(hp->d, pos, SBD_ERR_TAG,
 			    "tag %u is misplaced (inside %u)", tag, parent);
 		if (hp->seen & (1u << tag))
