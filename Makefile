@@ -11,7 +11,7 @@
 
 B       ?= build
 CC      ?= cc
-PKGS    := libcrypto libxml-2.0
+PKGS    := libssl libcrypto libxml-2.0 sqlite3 libevent libevent_openssl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -39,6 +39,14 @@ CTL_SRC  := $(wildcard src/sbdctl/*.c)
 CTL_OBJ  := $(CTL_SRC:%.c=$(B)/%.o)
 SBDCTL   := $(B)/bin/sbdctl
 
+SBDD_SRC := $(wildcard src/sbdd/*.c)
+SBDD_OBJ := $(SBDD_SRC:%.c=$(B)/%.o)
+SBDD     := $(B)/bin/sbdd
+
+# Integration tests written in C (raw packets) link libsbd only.
+ITEST_SRC := $(wildcard tests/integration/*.c)
+ITEST_BIN := $(ITEST_SRC:tests/integration/%.c=$(B)/itests/%)
+
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 TEST_HELPER_SRC := $(wildcard tests/unit/helper_*.c)
@@ -53,9 +61,9 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 
 .SECONDARY:
-.PHONY: all deps test check unit cli replay run asan fuzz fuzz-run bench lint \
+.PHONY: all deps test check unit cli integration replay run asan fuzz fuzz-run bench lint \
 	clean distclean
-all: $(SBDCTL)
+all: $(SBDCTL) $(SBDD)
 
 deps:
 	@sh scripts/deps.sh
@@ -71,6 +79,14 @@ $(LIBSBD): $(LIB_OBJ)
 $(SBDCTL): $(CTL_OBJ) $(LIBSBD)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDHARDEN) -o $@ $(CTL_OBJ) $(LIBSBD) $(LDLIBS)
+
+$(SBDD): $(SBDD_OBJ) $(LIBSBD)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDHARDEN) -o $@ $(SBDD_OBJ) $(LIBSBD) $(LDLIBS)
+
+$(B)/itests/%: tests/integration/%.c $(LIBSBD)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP $(LDHARDEN) -o $@ $< $(LIBSBD) $(LDLIBS)
 
 $(B)/tests/%: tests/unit/%.c $(TEST_HELPER_OBJ) $(LIBSBD)
 	@mkdir -p $(dir $@)
@@ -95,6 +111,10 @@ unit: $(UNIT_BIN)
 cli: $(SBDCTL)
 	@SBDCTL=$(abspath $(SBDCTL)) sh tests/cli/run.sh
 
+integration: $(SBDCTL) $(SBDD) $(ITEST_BIN)
+	@SBDCTL=$(abspath $(SBDCTL)) SBDD=$(abspath $(SBDD)) \
+	    ITESTS=$(abspath $(B))/itests sh tests/integration/run.sh
+
 replay: $(REPLAY_BIN)
 	@sh tests/run-replay.sh $(REPLAY_BIN)
 
@@ -102,7 +122,7 @@ replay: $(REPLAY_BIN)
 check:
 	@mkdir -p $(B); rm -f $(B)/results.txt
 	@st=0; RESULTS=$(abspath $(B))/results.txt; export RESULTS; \
-	for s in unit cli replay; do \
+	for s in unit cli integration replay; do \
 		$(MAKE) --no-print-directory $$s || st=1; \
 	done; \
 	awk '{p += $$1; f += $$2} END {printf "%d passed, %d failed\n", p, f}' \
@@ -114,7 +134,7 @@ test: deps
 
 run: deps
 	@$(MAKE) --no-print-directory all
-	@SBDCTL=$(abspath $(SBDCTL)) sh scripts/run.sh
+	@SBDCTL=$(abspath $(SBDCTL)) SBDD=$(abspath $(SBDD)) sh scripts/run.sh
 
 asan: deps
 	@$(MAKE) --no-print-directory B=build-asan SAN=1 OPT="-O1 -g" check
@@ -135,15 +155,17 @@ fuzz-run: fuzz
 
 # ---- benchmarks --------------------------------------------------------------
 
-bench: deps $(BENCH_BIN)
-	@for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
+bench: deps all $(BENCH_BIN)
+	@echo "== $(B)/bench/sign_bench"; $(B)/bench/sign_bench
+	@SBDCTL=$(abspath $(SBDCTL)) SBDD=$(abspath $(SBDD)) \
+	    BENCH=$(abspath $(B))/bench sh bench/tftp_bench.sh
 
 # ---- lint ------------------------------------------------------------------
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 	    --std=c11 -Iinclude lib src
-	clang-tidy --quiet $(LIB_SRC) $(CTL_SRC) -- $(ALL_CFLAGS)
+	clang-tidy --quiet $(LIB_SRC) $(CTL_SRC) $(SBDD_SRC) -- $(ALL_CFLAGS)
 	@# Advisory: clang-format cannot express all of KNF (style(9)), so
 	@# its differences are listed, not fatal.
 	-clang-format --dry-run $(LIB_SRC) $(CTL_SRC) include/sbd/*.h 2>&1 | \

@@ -46,6 +46,14 @@ sbd_strerror(int err)
 		return "wrong password";
 	case SBD_ERR_XML:
 		return "invalid XML";
+	case SBD_ERR_EXISTS:
+		return "already exists";
+	case SBD_ERR_NOTFOUND:
+		return "not found";
+	case SBD_ERR_STORE:
+		return "cluster store error";
+	case SBD_ERR_BUSY:
+		return "cluster store busy";
 	}
 	return "unknown error";
 }

@@ -5,7 +5,8 @@
 set -eu
 
 PKGS="build-essential pkg-config libssl-dev openssl libxml2-dev libcmocka-dev
-clang libclang-rt-14-dev xxd"
+clang libclang-rt-14-dev xxd libevent-dev libsqlite3-dev libssh-dev sqlite3
+curl tftp-hpa atftp busybox dnsmasq-base iproute2 nftables procps"
 
 missing=""
 for p in $PKGS; do

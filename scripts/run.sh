@@ -1,48 +1,78 @@
 #!/bin/sh
-# make run: the main job until the daemon exists.  Creates a demo cluster's
-# certificates in ./var (kept across runs), builds the publisher's ITL the
-# way SPEC.md describes it and prints `sbdctl show itl` of it.
+# make run: a working single-node cluster in ./var, served by sbdd on
+# unprivileged ports.  The cluster (certificates, store) is created once and
+# kept across runs; sbdd is (re)started in the background.
 set -eu
-: "${SBDCTL:?}"
+: "${SBDCTL:?}" "${SBDD:?}"
 VAR=${VAR:-var}
-HOST=${HOST:-sbd-pub.opensbd.test}
-PKI=$VAR/pki
-TFTP=$VAR/tftp
+NODE=${NODE:-sbd-pub}
+ADDR=${ADDR:-127.0.0.1}
+TFTP_PORT=${TFTP_PORT:-6969}
+HTTP_PORT=${HTTP_PORT:-6970}
+MAC=${MAC:-00AABBCCDDEE}
+RUN=$VAR/nodes/$NODE/run
+TFTPDIR=$VAR/nodes/$NODE/tftp
 
-mkdir -p "$PKI" "$TFTP"
-chmod 700 "$PKI"
-
-cert() {	# ROLE FILE
-	if [ ! -s "$PKI/$2" ]; then
-		"$SBDCTL" cert create --role "$1" --host "$HOST" -o "$PKI/$2"
-		echo "created $PKI/$2"
-	fi
-}
-cert callmanager CallManager.pem
-cert tvs TVS.pem
-cert capf CAPF.pem
-cert itlrecovery ITLRecovery.pem
-
-# The cluster security password protects ITLRecovery.p12 (seed 001).
-if [ ! -s "$PKI/security-password" ]; then
+mkdir -p "$VAR"
+if [ ! -s "$VAR/store.db" ]; then
 	umask 077
-	od -An -N12 -tx1 /dev/urandom | tr -d ' \n' >"$PKI/security-password"
+	# The cluster security password protects ITLRecovery.p12 (seed 001).
+	od -An -N12 -tx1 /dev/urandom | tr -d ' \n' >"$VAR/security-password"
 	umask 022
-fi
-if [ ! -s "$PKI/ITLRecovery.p12" ]; then
-	"$SBDCTL" cert export-p12 --cert "$PKI/ITLRecovery.pem" \
-	    --password-file "$PKI/security-password" -o "$PKI/ITLRecovery.p12"
-	echo "created $PKI/ITLRecovery.p12 (password in $PKI/security-password)"
+	"$SBDCTL" cluster init -d "$VAR" --name demo --node "$NODE" \
+	    --addr "$ADDR" --tftp-port "$TFTP_PORT" --http-port "$HTTP_PORT" \
+	    --password-file "$VAR/security-password"
+	"$SBDCTL" device add -d "$VAR" --mac "$MAC" --model CP-8845 \
+	    --profile authenticated --description "demo phone"
 fi
 
-# The ITL: signer, this node's TFTP certificate, TVS, CAPF, ITLRecovery.
-"$SBDCTL" build itl -o "$TFTP/ITLFile.tlv" --signer "$PKI/CallManager.pem" \
-    --record "TFTP:$PKI/CallManager.pem" --record "TVS:$PKI/TVS.pem" \
-    --record "CAPF:$PKI/CAPF.pem" --record "SAST:$PKI/ITLRecovery.pem"
+# Restart the node's daemon.
+if [ -s "$RUN/sbdd.pid" ] && kill -0 "$(cat "$RUN/sbdd.pid")" 2>/dev/null
+then
+	kill "$(cat "$RUN/sbdd.pid")"
+	i=0
+	while [ -e "$RUN/sbdd.sock" ] && [ $i -lt 50 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+fi
+rm -f "$RUN/ports"
+"$SBDD" -d "$VAR" -n "$NODE" -f 2>>"$VAR/sbdd.log" &
+i=0
+while [ ! -s "$RUN/ports" ] && [ $i -lt 100 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+if [ ! -s "$RUN/ports" ]; then
+	echo "run: sbdd did not start; see $VAR/sbdd.log" >&2
+	tail -5 "$VAR/sbdd.log" >&2
+	exit 1
+fi
+
+# Prove it serves: fetch the phone's ITL over TFTP, as a phone would.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+tftp "$ADDR" "$TFTP_PORT" -m binary -c get "ITLSEP$MAC.tlv" "$tmp/itl"
+cmp -s "$tmp/itl" "$TFTPDIR/ITLFile.tlv"
 
 echo "admin:show itl"
-"$SBDCTL" show itl "$TFTP/ITLFile.tlv"
+"$SBDCTL" show itl "$TFTPDIR/ITLFile.tlv"
 echo
-echo "Demo cluster in $VAR: certificates in $PKI, ITL in $TFTP/ITLFile.tlv."
-echo "The node daemon (sbdd) is not written yet; until it is, serve"
-echo "$TFTP with any TFTP server and point a phone's option 150 at it."
+"$SBDCTL" device list -d "$VAR"
+echo
+cat <<EOF
+sbdd is serving node $NODE of the demo cluster in $VAR (pid $(cat "$RUN/sbdd.pid"),
+log in $VAR/sbdd.log):
+  TFTP  $ADDR:$TFTP_PORT   HTTP  http://$ADDR:$HTTP_PORT/
+
+Fetch what a phone fetches when it boots:
+  tftp $ADDR $TFTP_PORT -m binary -c get CTLSEP$MAC.tlv        (not found: no CTL)
+  tftp $ADDR $TFTP_PORT -m binary -c get ITLSEP$MAC.tlv
+  tftp $ADDR $TFTP_PORT -m binary -c get SEP$MAC.cnf.xml.sgn
+  curl -O http://$ADDR:$HTTP_PORT/SEP$MAC.cnf.xml.sgn
+  $SBDCTL stats -d $VAR
+
+To boot a real phone against it: register it with
+  $SBDCTL device add -d $VAR --mac <its MAC> --profile authenticated
+run sbdd on the phone's network (set addr and tftp_port=69, see sbdd(8)),
+and point DHCP option 150 at that address.
+Stop the daemon with: kill \$(cat $RUN/sbdd.pid)
+EOF

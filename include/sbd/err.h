@@ -33,6 +33,10 @@ enum sbd_err {
 	SBD_ERR_INVAL = -16,	/* bad argument from the caller */
 	SBD_ERR_PASSWORD = -17,	/* wrong password (PKCS#12) */
 	SBD_ERR_XML = -18,	/* malformed or unexpected XML */
+	SBD_ERR_EXISTS = -19,	/* the object already exists */
+	SBD_ERR_NOTFOUND = -20,	/* no such object */
+	SBD_ERR_STORE = -21,	/* the cluster store failed */
+	SBD_ERR_BUSY = -22,	/* the store is locked; try again */
 };
 
 /* Where a parser stopped, for messages such as "FILE: offset 388: ...". */

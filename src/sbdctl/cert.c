@@ -38,13 +38,15 @@
  * derivation is not public, so ours is the first eight lowercase hex
  * digits of SHA-1 of the host name: stable, and distinct per host.
  */
-static const struct role {
+struct cert_role {
 	const char *name;
 	const char *prefix;	/* CN = prefix + host */
 	int hashed;		/* CN = prefix + hex of SHA-1(host) */
 	enum sbd_cert_profile profile;
 	int days;
-} roles[] = {
+};
+
+static const struct cert_role roles[] = {
 	{ "callmanager", "", 0, SBD_CERT_SERVER, FIVE_YEARS },
 	{ "tvs", "", 0, SBD_CERT_SERVER, FIVE_YEARS },
 	{ "capf", "CAPF-", 1, SBD_CERT_CA, FIVE_YEARS },
@@ -92,8 +94,8 @@ free_password(char *pw)
  * the file is 0600.  Otherwise the key is written first, so that a new
  * certificate never appears without its key.
  */
-static int
-write_pair(const char *certpath, const char *keypath, X509 *c, EVP_PKEY *k,
+int
+write_cert_key(const char *certpath, const char *keypath, X509 *c, EVP_PKEY *k,
     int verbose)
 {
 	BIO *kb = NULL, *cb = NULL;
@@ -134,22 +136,46 @@ out:
 	return rc;
 }
 
-/* The preset CN of a role, malloc'ed. */
-static char *
-role_cn(const struct role *r, const char *host)
+const struct cert_role *
+cert_role(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+		if (strcmp(name, roles[i].name) == 0)
+			return &roles[i];
+	return NULL;
+}
+
+int
+cert_role_req(const struct cert_role *r, const char *host,
+    struct sbd_cert_req *req, char **cn)
 {
 	uint8_t md[EVP_MAX_MD_SIZE];
 	char hex[2 * EVP_MAX_MD_SIZE + 1];
 	unsigned n;
-	char *cn;
+	char *s = NULL;
+	int rc = -1;
 
-	if (!r->hashed)
-		return asprintf(&cn, "%s%s", r->prefix, host) < 0 ? NULL : cn;
-	if (EVP_Digest(host, strlen(host), md, &n, EVP_sha1(), NULL) != 1)
-		return NULL;
-	sbd_hex(md, n, hex);
-	return asprintf(&cn, "%s%.*s", r->prefix, CAPF_HEX, hex) < 0 ?
-	    NULL : cn;
+	if (host == NULL)
+		rc = 0;
+	else if (!r->hashed) {
+		if (asprintf(&s, "%s%s", r->prefix, host) >= 0)
+			rc = 0;
+	} else if (EVP_Digest(host, strlen(host), md, &n, EVP_sha1(),
+	    NULL) == 1) {
+		sbd_hex(md, n, hex);
+		if (asprintf(&s, "%s%.*s", r->prefix, CAPF_HEX, hex) >= 0)
+			rc = 0;
+	}
+	if (rc == 0) {
+		if (s != NULL)
+			req->cn = s;
+		req->days = r->days;
+		req->profile = r->profile;
+		*cn = s;
+	}
+	return rc;
 }
 
 static void
@@ -217,7 +243,8 @@ cmd_cert_create(int argc, char **argv)
 	    "[--not-before UNIXTIME] [-v]";
 	const char *out = NULL, *keyout = NULL, *host = NULL;
 	const char *capath = NULL, *cakeypath = NULL;
-	const struct role *role = NULL;
+	const struct cert_role *role = NULL;
+	const char *rolename = NULL;
 	struct sbd_cert_req req;
 	unsigned long ul;
 	int ch, err, rc = 1, verbose = 0, rsa = 0, ecnid = NID_undef;
@@ -239,11 +266,8 @@ cmd_cert_create(int argc, char **argv)
 			keyout = optarg;
 			break;
 		case O_ROLE:
-			role = NULL;
-			for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
-				if (strcmp(optarg, roles[i].name) == 0)
-					role = &roles[i];
-			if (role == NULL)
+			rolename = optarg;
+			if ((role = cert_role(optarg)) == NULL)
 				return usage_err(usage, "unknown role: %s",
 				    optarg);
 			break;
@@ -340,23 +364,25 @@ cmd_cert_create(int argc, char **argv)
 	if (req.cn == NULL) {
 		if (role != NULL && host == NULL)
 			return usage_err(usage, "--role %s needs --host "
-			    "(or --cn)", role->name);
+			    "(or --cn)", rolename);
 		if (host == NULL)
 			return usage_err(usage, "--cn is required (or --role "
 			    "with --host)");
-		if (role != NULL) {
-			if ((cn = role_cn(role, host)) == NULL) {
-				warnx_("out of memory");
-				goto out;
-			}
-			req.cn = cn;
-		} else
+		if (role == NULL)
 			req.cn = host;
 	}
-	req.days = days != 0 ? days : role != NULL ? role->days :
-	    DEFAULT_DAYS;
-	req.profile = profile >= 0 ? (enum sbd_cert_profile)profile :
-	    role != NULL ? role->profile : SBD_CERT_SERVER;
+	req.days = DEFAULT_DAYS;
+	req.profile = SBD_CERT_SERVER;
+	/* The role's presets, then what the options override. */
+	if (role != NULL && cert_role_req(role, req.cn == NULL ? host : NULL,
+	    &req, &cn) != 0) {
+		warnx_("out of memory");
+		goto out;
+	}
+	if (days != 0)
+		req.days = days;
+	if (profile >= 0)
+		req.profile = (enum sbd_cert_profile)profile;
 
 	if (capath != NULL) {
 		/* As for --signer elsewhere: the key may share the file. */
@@ -391,7 +417,7 @@ cmd_cert_create(int argc, char **argv)
 		    sbd_strerror(err));
 		goto out;
 	}
-	if (write_pair(out, keyout, cert, key, verbose) != 0)
+	if (write_cert_key(out, keyout, cert, key, verbose) != 0)
 		goto out;
 	rc = 0;
 out:
@@ -809,7 +835,7 @@ cmd_cert_import_p12(int argc, char **argv)
 		    sbd_strerror(err));
 		goto out;
 	}
-	if (write_pair(certout, keyout, c, k, verbose) != 0)
+	if (write_cert_key(certout, keyout, c, k, verbose) != 0)
 		goto out;
 	rc = 0;
 out:

@@ -1,6 +1,6 @@
 /*
  * sbdctl: the administrator's tool.  This file dispatches "VERB [OBJECT]" to
- * the verb groups (tl.c, sgn.c, enc.c, cert.c).
+ * the verb groups (tl.c, sgn.c, enc.c, cert.c, cluster.c, device.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -45,6 +45,22 @@ static const struct verb verbs[] = {
 	    "write a PKCS#12 file under a password" },
 	{ "cert", "import-p12", cmd_cert_import_p12, NULL,
 	    "read a PKCS#12 file into PEM files" },
+	{ "cluster", "init", cmd_cluster_init, NULL,
+	    "create a cluster and its publisher in a data directory" },
+	{ "node", "add", cmd_node_add, NULL,
+	    "add a subscriber node with its certificates" },
+	{ "node", "list", cmd_node_list, NULL, "list the cluster's nodes" },
+	{ "device", "add", cmd_device_add, NULL,
+	    "add a phone (or many, from a CSV file)" },
+	{ "device", "list", cmd_device_list, NULL, "list the phones" },
+	{ "device", "show", cmd_device_show, NULL,
+	    "print a phone and what the server saw of it" },
+	{ "device", "remove", cmd_device_remove, NULL, "remove a phone" },
+	{ "ctl", "set-cluster", cmd_ctl_set_cluster, NULL,
+	    "set the CTL mode: mixed-mode or non-secure" },
+	{ "stats", NULL, cmd_stats, NULL, "print a running sbdd's counters" },
+	{ "reload", NULL, cmd_reload, NULL,
+	    "make a running sbdd rebuild what it serves" },
 };
 
 static void

@@ -1,0 +1,273 @@
+/*
+ * The cluster store: the cluster, its nodes, certificates, devices,
+ * enterprise parameters and the audit log.
+ *
+ * Callers see only this interface.  The embedded backend is SQLite in WAL
+ * mode (lib/store_sqlite.c); a PostgreSQL backend can be added behind the
+ * same functions (lib/store.c dispatches through a table of operations).
+ * Schema changes are numbered migrations applied in order at open time.
+ *
+ * Private keys never enter the store: certificates are referenced by the
+ * paths of their PEM files, relative to the data directory (the directory
+ * that holds the store), so a data directory can be moved whole.
+ *
+ * Strings in the structs below are NUL-terminated and bounded by their
+ * arrays; setters refuse (SBD_ERR_INVAL) a value that does not fit.
+ * Every function returns 0 or a negative enum sbd_err; lookups of an
+ * absent object return SBD_ERR_NOTFOUND, inserts of an existing one
+ * SBD_ERR_EXISTS, a locked database that stays locked past the busy
+ * timeout SBD_ERR_BUSY, any other backend failure SBD_ERR_STORE (details
+ * in sbd_store_errmsg()).
+ */
+#ifndef SBD_STORE_H
+#define SBD_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sbd/err.h"
+
+#define SBD_STORE_FILE		"store.db"	/* inside the data directory */
+#define SBD_NAME_MAX		64	/* cluster, node, host, domain names */
+#define SBD_PATH_MAX		256	/* relative paths in the store */
+#define SBD_MAC_LEN		12	/* hex digits of a MAC address */
+#define SBD_DEVNAME_MAX		16	/* "SEP" + 12 hex digits */
+#define SBD_MODEL_MAX		32
+#define SBD_TVS_MAX		3	/* TVS servers in a CallManager group */
+#define SBD_PARAM_MAX		256	/* enterprise parameter values */
+#define SBD_DEVCERT_MAX		16384	/* a device certificate's DER */
+
+struct sbd_store;
+
+enum sbd_store_flags {
+	SBD_STORE_CREATE = 1 << 0,	/* create the file if absent */
+	SBD_STORE_RDONLY = 1 << 1,
+};
+
+/*
+ * Open the store at url: a file path, or "sqlite:PATH".  Applies pending
+ * migrations (in one transaction) unless RDONLY.  A missing file without
+ * SBD_STORE_CREATE is SBD_ERR_NOTFOUND.  The SQLite backend sets WAL,
+ * foreign keys, synchronous=NORMAL and a busy timeout of 5 s.
+ */
+int sbd_store_open(const char *url, unsigned flags, struct sbd_store **out)
+    SBD_WUR;
+void sbd_store_close(struct sbd_store *st);	/* NULL is a no-op */
+
+/*
+ * The backend's last error text, for messages; never NULL.  With st NULL:
+ * the reason the last sbd_store_open of this thread failed.
+ */
+const char *sbd_store_errmsg(const struct sbd_store *st);
+
+/* Schema version after migrations (SBD_STORE_SCHEMA when current). */
+#define SBD_STORE_SCHEMA	1
+int sbd_store_schema(struct sbd_store *st, int *version) SBD_WUR;
+
+/*
+ * Transactions.  begin takes the write lock at once (BEGIN IMMEDIATE), so
+ * a read-then-write sequence cannot be overtaken.  Calls may not nest.
+ * Every mutating function below is atomic on its own; wrap several in
+ * begin/commit to make them atomic together.
+ */
+int sbd_store_begin(struct sbd_store *st) SBD_WUR;
+int sbd_store_commit(struct sbd_store *st) SBD_WUR;
+void sbd_store_rollback(struct sbd_store *st);
+
+/*
+ * A change counter, bumped by every committed change to nodes,
+ * certificates, devices, parameters or the cluster row.  sbdd compares it
+ * to know when to rebuild what it serves.
+ */
+int sbd_store_generation(struct sbd_store *st, int64_t *gen) SBD_WUR;
+
+/* ---- the cluster (one row) ----------------------------------------- */
+
+enum sbd_ctl_mode {
+	SBD_CTL_NONE = 0,	/* non-secure: no CTL is served */
+	SBD_CTL_MIXED = 1,	/* mixed mode: tokenless CTL served */
+};
+
+struct sbd_cluster {
+	char name[SBD_NAME_MAX];
+	/* PBKDF2-HMAC-SHA256 verifier of the security password. */
+	uint8_t pw_salt[16];
+	uint8_t pw_verifier[32];
+	uint32_t pw_iter;
+	enum sbd_ctl_mode ctl_mode;
+	int64_t created;	/* Unix time */
+};
+
+int sbd_store_cluster_get(struct sbd_store *st, struct sbd_cluster *out)
+    SBD_WUR;
+/* Insert (SBD_ERR_EXISTS if a cluster exists) or update the one row. */
+int sbd_store_cluster_create(struct sbd_store *st,
+    const struct sbd_cluster *c) SBD_WUR;
+int sbd_store_cluster_update(struct sbd_store *st,
+    const struct sbd_cluster *c) SBD_WUR;
+
+/* Fill c's salt/verifier/iter for password pw (fresh random salt). */
+int sbd_password_verifier_new(const char *pw, struct sbd_cluster *c) SBD_WUR;
+/* 0 if pw matches c's verifier (constant time), SBD_ERR_PASSWORD if not. */
+int sbd_password_check(const char *pw, const struct sbd_cluster *c) SBD_WUR;
+
+/* ---- nodes ------------------------------------------------------------ */
+
+enum sbd_svc {
+	SBD_SVC_TFTP = 1 << 0,
+	SBD_SVC_TVS = 1 << 1,
+	SBD_SVC_CAPF = 1 << 2,
+};
+
+struct sbd_node {
+	char name[SBD_NAME_MAX];	/* host name, e.g. "cucm-pub" */
+	char domain[SBD_NAME_MAX];	/* may be empty */
+	int publisher;			/* exactly one node is */
+	unsigned services;		/* enum sbd_svc bits */
+	char addr[SBD_NAME_MAX];	/* listen address, e.g. "127.0.0.1" */
+	uint16_t tftp_port, http_port, tvs_port, capf_port;
+	int64_t created;
+};
+
+/* Insert a node; a second publisher is SBD_ERR_EXISTS. */
+int sbd_store_node_add(struct sbd_store *st, const struct sbd_node *n) SBD_WUR;
+int sbd_store_node_update(struct sbd_store *st, const struct sbd_node *n)
+    SBD_WUR;
+int sbd_store_node_get(struct sbd_store *st, const char *name,
+    struct sbd_node *out) SBD_WUR;
+int sbd_store_node_publisher(struct sbd_store *st, struct sbd_node *out)
+    SBD_WUR;
+/* All nodes, publisher first then by name; *out malloc'ed (free()). */
+int sbd_store_node_list(struct sbd_store *st, struct sbd_node **out,
+    size_t *n) SBD_WUR;
+
+/* ---- certificates ----------------------------------------------------- */
+
+/* Roles are CUCM's certificate unit names. */
+#define SBD_CR_CALLMANAGER	"CallManager"
+#define SBD_CR_TVS		"TVS"
+#define SBD_CR_CAPF		"CAPF"
+#define SBD_CR_ITLRECOVERY	"ITLRecovery"
+
+struct sbd_store_cert {
+	int64_t id;			/* set by add */
+	char node[SBD_NAME_MAX];
+	char role[16];			/* SBD_CR_* */
+	char cert_path[SBD_PATH_MAX];	/* relative to the data directory */
+	char key_path[SBD_PATH_MAX];	/* may equal cert_path */
+	char sha1[41];			/* lowercase hex of the DER's SHA-1 */
+	int64_t created;
+	int active;			/* the node's current one for role */
+};
+
+/*
+ * Record a node's new certificate for role and make it the active one
+ * (the previous active one of that node and role becomes inactive, kept
+ * for history).  Unknown node: SBD_ERR_NOTFOUND.  Sets c->id.
+ */
+int sbd_store_cert_add(struct sbd_store *st, struct sbd_store_cert *c)
+    SBD_WUR;
+/* The active certificate of node for role. */
+int sbd_store_cert_get(struct sbd_store *st, const char *node,
+    const char *role, struct sbd_store_cert *out) SBD_WUR;
+/*
+ * Certificates of node (NULL: every node), only the active ones if
+ * active_only, ordered by node, role, id.  *out malloc'ed (free()).
+ */
+int sbd_store_cert_list(struct sbd_store *st, const char *node,
+    int active_only, struct sbd_store_cert **out, size_t *n) SBD_WUR;
+
+/* ---- devices -------------------------------------------------------- */
+
+enum sbd_profile {
+	SBD_PROFILE_NONSECURE = 0,
+	SBD_PROFILE_AUTH = 1,		/* authenticated: signed config */
+	SBD_PROFILE_ENCRYPTED = 2,	/* encrypted config */
+};
+
+struct sbd_device {
+	char mac[SBD_MAC_LEN + 1];	/* 12 upper-case hex digits */
+	char name[SBD_DEVNAME_MAX + 1];	/* "SEP" + mac */
+	char model[SBD_MODEL_MAX];	/* e.g. "CP-8845"; may be empty */
+	char description[SBD_NAME_MAX];
+	enum sbd_profile profile;
+	char tvs[SBD_TVS_MAX][SBD_NAME_MAX]; /* CallManager group, in order;
+					   * "" for unused slots */
+	char cert_kind[4];		/* "LSC", "MIC" or "" */
+	uint8_t *cert_der;		/* NULL when unknown; malloc'ed */
+	size_t cert_len;
+	/* What the server saw (SPEC.md, "beyond"); 0 / "" when never. */
+	char served_itl_sha1[41];	/* SHA-1 of the last ITL served */
+	int64_t served_itl_at;
+	int64_t config_at;		/* last signed config fetched */
+	char reported_sha1[41];		/* DeviceTLInfo from the phone */
+	int64_t reported_at;
+	int64_t created;
+};
+
+/*
+ * Normalise a MAC written as 12 hex digits, with ':' '-' or '.'
+ * separators, or as a device name "SEP...": out gets 12 upper-case hex
+ * digits.  SBD_ERR_VALUE for anything else.
+ */
+int sbd_mac_parse(const char *in, char out[SBD_MAC_LEN + 1]) SBD_WUR;
+
+/*
+ * Insert a device.  d->name is derived from d->mac ("SEP" + mac); every
+ * non-empty d->tvs[] must name a node with the TVS service
+ * (SBD_ERR_NOTFOUND otherwise), and slots must be filled from the first.
+ */
+int sbd_store_device_add(struct sbd_store *st, const struct sbd_device *d)
+    SBD_WUR;
+/* Update profile, model, description, tvs and certificate of d->mac. */
+int sbd_store_device_update(struct sbd_store *st, const struct sbd_device *d)
+    SBD_WUR;
+int sbd_store_device_remove(struct sbd_store *st, const char *mac) SBD_WUR;
+/* *out is filled; release with sbd_device_clear(). */
+int sbd_store_device_get(struct sbd_store *st, const char *mac,
+    struct sbd_device *out) SBD_WUR;
+/* Every device, ordered by mac; release with sbd_device_list_free(). */
+int sbd_store_device_list(struct sbd_store *st, struct sbd_device **out,
+    size_t *n) SBD_WUR;
+void sbd_device_clear(struct sbd_device *d);
+void sbd_device_list_free(struct sbd_device *d, size_t n);
+
+/*
+ * The server's memory of a device: the ITL it last served it (sha1 hex)
+ * and when the device last fetched its signed configuration.  Unknown
+ * devices are ignored (return 0): phones not in the store also boot.
+ */
+int sbd_store_device_note_itl(struct sbd_store *st, const char *mac,
+    const char *sha1, int64_t when) SBD_WUR;
+int sbd_store_device_note_config(struct sbd_store *st, const char *mac,
+    int64_t when) SBD_WUR;
+int sbd_store_device_note_reported(struct sbd_store *st, const char *mac,
+    const char *sha1, int64_t when) SBD_WUR;
+
+/* ---- enterprise parameters -------------------------------------------- */
+
+/* SBD_ERR_NOTFOUND when unset; a value that does not fit in cap (with
+ * its NUL) is SBD_ERR_TOOBIG, never cut. */
+int sbd_store_param_get(struct sbd_store *st, const char *name, char *val,
+    size_t cap) SBD_WUR;
+int sbd_store_param_set(struct sbd_store *st, const char *name,
+    const char *val) SBD_WUR;
+
+/* ---- audit log (append-only) ------------------------------------------ */
+
+struct sbd_audit {
+	int64_t id;
+	int64_t when;
+	char actor[SBD_NAME_MAX];	/* "sbdctl:user", "sbdd:node" */
+	char action[SBD_NAME_MAX];	/* "device add", "cluster init" */
+	char detail[512];
+};
+
+int sbd_store_audit(struct sbd_store *st, const char *actor,
+    const char *action, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5))) SBD_WUR;
+/* The newest max entries (all if 0), oldest first; *out malloc'ed. */
+int sbd_store_audit_list(struct sbd_store *st, size_t max,
+    struct sbd_audit **out, size_t *n) SBD_WUR;
+
+#endif
