@@ -177,4 +177,4 @@ clean:
 distclean: clean
 	rm -rf var
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+-include $(shell find $(B) -name '*.d' -type f 2>/dev/null)

@@ -31,6 +31,7 @@ if [ ! -x "$PEERS/root/usr/sbin/in.tftpd" ] ||
 fi
 
 tmp=$(mktemp -d /tmp/sbdbench.XXXXXX)
+chmod 755 "$tmp"	# the peers drop to nobody and must reach $tmp/peerroot
 pids=""
 cleanup() {
 	for p in $pids; do kill "$p" 2>/dev/null || true; done

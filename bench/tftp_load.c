@@ -8,6 +8,9 @@
  * from its own loopback address (127.1.x.y), so per-client limits see
  * distinct clients, and uses MAC base + i.
  *
+ * With -f cnf a phone fetches only its signed configuration: the cold-cache
+ * measure of on-demand signing.
+ *
  * Prints one line: phones, ok, failed, transfers, seconds,
  * transfers per second, p50 and p99 boot time.  Used by
  * bench/tftp_bench.sh against sbdd and peer servers in the same run.
@@ -49,6 +52,7 @@ struct phone {
 
 static struct sockaddr_in server;
 static uint64_t mac_base = 0x001000000000ULL;
+static unsigned first_file;	/* 2 with -f cnf: the signed config only */
 static unsigned transfers, failed_phones, ok_phones;
 static uint64_t *boot_usec;
 static size_t nboot;
@@ -109,6 +113,7 @@ phone_open(struct phone *p, unsigned idx, int ep)
 
 	memset(p, 0, sizeof(*p));
 	p->idx = idx;
+	p->file = first_file;
 	if ((p->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0)) == -1)
 		return -1;
 	memset(&src, 0, sizeof(src));
@@ -228,8 +233,14 @@ main(int argc, char **argv)
 	memset(&server, 0, sizeof(server));
 	server.sin_family = AF_INET;
 	server.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	while ((ch = getopt(argc, argv, "c:m:n:s:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:f:m:n:s:")) != -1) {
 		switch (ch) {
+		case 'f':
+			if (strcmp(optarg, "cnf") == 0)
+				first_file = 2;
+			else if (strcmp(optarg, "boot") != 0)
+				goto usage;
+			break;
 		case 'c':
 			conc = (unsigned)strtoul(optarg, NULL, 10);
 			break;
@@ -304,6 +315,6 @@ main(int argc, char **argv)
 	return failed_phones == 0 ? 0 : 1;
 usage:
 	fprintf(stderr, "usage: tftp_load -s 127.0.0.1:PORT [-n phones] "
-	    "[-c concurrency] [-m hex-mac-base]\n");
+	    "[-c concurrency] [-m hex-mac-base] [-f boot|cnf]\n");
 	return 2;
 }

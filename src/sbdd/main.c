@@ -383,6 +383,7 @@ conf_set(struct sbdd_conf *c, const char *key, const char *v)
 	UINT_KEY("window_cap", window_cap, 1, SBD_TFTP_WINDOW_MAX)
 	UINT_KEY("file_max", file_max, 1, (unsigned long)SIZE_MAX / 2)
 	UINT_KEY("cache_max", cache_max, 0, (unsigned long)SIZE_MAX / 2)
+	UINT_KEY("sign_threads", sign_threads, 0, 1)
 	UINT_KEY("upstream_timeout_ms", upstream_timeout_ms, 50, 60000)
 	UINT_KEY("proxy_ttl", proxy_ttl_s, 0, 86400)
 	UINT_KEY("proxy_neg_ttl", proxy_neg_ttl_s, 0, 86400)
@@ -461,6 +462,7 @@ conf_defaults(struct sbdd_conf *c)
 	c->window_cap = 64;
 	c->file_max = (size_t)256 << 20;
 	c->cache_max = (size_t)24 << 20;
+	c->sign_threads = 1;
 	/* A phone retries after about 4 s; each upstream gets less. */
 	c->upstream_timeout_ms = 1000;
 	c->proxy_ttl_s = 60;
@@ -767,7 +769,8 @@ start(struct sbdd *d)
 
 	if ((d->base = event_base_new()) == NULL)
 		return -1;
-	if (sbdd_resolver_init(d) != 0 || sbdd_proxy_init(d) != 0)
+	if (sbdd_signer_init(d) != 0 || sbdd_resolver_init(d) != 0 ||
+	    sbdd_proxy_init(d) != 0)
 		return -1;
 	if (d->conf.tftp_port != SBDD_PORT_OFF && sbdd_tftp_start(d) != 0)
 		return -1;
@@ -811,6 +814,8 @@ finish(struct sbdd *d)
 	sbdd_tftp_free(d);
 	sbdd_http_free(d);
 	sbdd_proxy_free(d);
+	/* Signatures still owed are answered before the resolver goes. */
+	sbdd_signer_free(d);
 	sbdd_resolver_free(d);
 	if (d->base != NULL)
 		event_base_free(d->base);

@@ -416,8 +416,13 @@ sbdd_proxy_fetch(struct sbdd *d, const char *name, unsigned hops,
 	}
 	w->cb = cb;
 	w->arg = arg;
+	/*
+	 * Requests for one name share a fetch, but only at the same hop
+	 * count: a request that comes back round a loop must not wait for
+	 * the fetch that caused it.
+	 */
 	for (f = p->fetches; f != NULL; f = f->next) {
-		if (strcmp(f->name, name) == 0) {
+		if (strcmp(f->name, name) == 0 && f->hops == hops + 1) {
 			w->next = f->waiters;
 			f->waiters = w;
 			return;

@@ -76,8 +76,29 @@ struct centry {
 	struct timespec src_mtime;
 };
 
+/* A signature being made by the worker, and who waits for it. */
+struct swait {
+	struct swait *next;
+	sbdd_resolve_cb cb;
+	void *arg;
+};
+
+struct pending {
+	struct pending *next;
+	struct sbdd *d;
+	char name[SBD_TFTP_NAME_MAX + 1];
+	enum sbdd_kind kind;
+	char mac[SBD_MAC_LEN + 1];
+	int has_st;
+	struct stat st;
+	uint64_t gen;
+	struct swait *waiters;
+};
+
 struct sbdd_resolver {
 	int dirfd;
+	uint64_t gen;			/* bumped by every reload */
+	struct pending *pending;
 	X509 *cert;			/* this node's TFTP signer */
 	EVP_PKEY *key;
 	struct sbdd_blob *itl, *ctl;
@@ -500,6 +521,105 @@ sign_blob(struct sbdd *d, const char *name, enum sbdd_kind kind,
 	return SBDD_OK;
 }
 
+/* The worker finished a signature: cache it and answer every waiter. */
+static void
+sign_done(void *arg, int err, uint8_t *out, size_t len)
+{
+	struct pending *p = arg, **pp;
+	struct sbdd *d = p->d;
+	struct sbdd_resolver *r = d->res;
+	struct sbdd_blob *b = NULL;
+	struct sbdd_hit hit;
+	struct swait *w;
+
+	for (pp = &r->pending; *pp != p; pp = &(*pp)->next)
+		;
+	*pp = p->next;
+	if (err == 0 && (b = sbdd_blob_take(out, len)) == NULL)
+		free(out);
+	if (b != NULL) {
+		d->ctr.signed_built++;
+		/* Signed before a reload: serve it, do not keep it. */
+		if (p->gen == r->gen)
+			cache_put(d, p->name, p->kind, p->mac, b,
+			    p->has_st ? &p->st : NULL);
+	} else if (err != 0) {
+		sbdd_log(d, LOG_ERR, "signing a file failed: %s",
+		    sbd_strerror(err));
+	}
+	while ((w = p->waiters) != NULL) {
+		p->waiters = w->next;
+		if (b != NULL) {
+			memset(&hit, 0, sizeof(hit));
+			hit.kind = p->kind;
+			memcpy(hit.mac, p->mac, sizeof(hit.mac));
+			hit.blob = sbdd_blob_ref(b);
+			w->cb(w->arg, SBDD_OK, &hit);
+		} else {
+			w->cb(w->arg, SBDD_FAILED, NULL);
+		}
+		free(w);
+	}
+	sbdd_blob_unref(b);
+	free(p);
+}
+
+/*
+ * Sign src as name, in the worker thread when there is one (TFTP only:
+ * an HTTP request may be freed with its connection while it waits), and
+ * with one signature for any number of simultaneous requests for name.
+ * SBDD_PENDING: cb will be called from sign_done.
+ */
+static enum sbdd_result
+sign_async(struct sbdd *d, enum sbdd_proto proto, const char *name,
+    enum sbdd_kind kind, const char *mac, struct sbdd_blob *src,
+    const struct stat *st, struct sbdd_hit *hit, sbdd_resolve_cb cb,
+    void *arg)
+{
+	struct sbdd_resolver *r = d->res;
+	struct pending *p;
+	struct swait *w;
+
+	hit->kind = kind;
+	if (proto != SBDD_TFTP || d->signer == NULL || r->key == NULL ||
+	    src->data == NULL)
+		return sign_blob(d, name, kind, mac, src, st, &hit->blob);
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return SBDD_FAILED;
+	w->cb = cb;
+	w->arg = arg;
+	for (p = r->pending; p != NULL; p = p->next) {
+		if (p->gen == r->gen && strcmp(p->name, name) == 0) {
+			w->next = p->waiters;
+			p->waiters = w;
+			return SBDD_PENDING;
+		}
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		free(w);
+		return SBDD_FAILED;
+	}
+	p->d = d;
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->kind = kind;
+	snprintf(p->mac, sizeof(p->mac), "%s", mac != NULL ? mac : "");
+	if (st != NULL) {
+		p->has_st = 1;
+		p->st = *st;
+	}
+	p->gen = r->gen;
+	p->waiters = w;
+	if (sbdd_signer_submit(d, src, name, r->cert, r->key, sign_done,
+	    p) != 0) {
+		free(w);
+		free(p);
+		return sign_blob(d, name, kind, mac, src, st, &hit->blob);
+	}
+	p->next = r->pending;
+	r->pending = p;
+	return SBDD_PENDING;
+}
+
 /*
  * A device's configuration source: the administrator's SEP<MAC>.cnf.xml
  * when there is one, else the generated one.
@@ -630,8 +750,9 @@ cached_built(struct sbdd *d, const char *name, const char *srcname,
 
 /* SEP<MAC>.cnf.xml[.sgn|.enc.sgn] of a registered device. */
 static enum sbdd_result
-resolve_config(struct sbdd *d, const char *name, const char *mac,
-    enum csuffix sfx, struct sbdd_hit *hit)
+resolve_config(struct sbdd *d, enum sbdd_proto proto, const char *name,
+    const char *mac, enum csuffix sfx, struct sbdd_hit *hit,
+    sbdd_resolve_cb cb, void *arg)
 {
 	struct dev *v = dev_find(d->res, mac);
 	struct sbdd_blob *src = NULL;
@@ -665,15 +786,15 @@ resolve_config(struct sbdd *d, const char *name, const char *mac,
 		hit->blob = src;
 		return SBDD_OK;
 	}
-	hit->kind = SBDD_KIND_CONFIG_SIGNED;
-	res = sign_blob(d, name, SBDD_KIND_CONFIG_SIGNED, mac, src,
-	    has_st ? &st : NULL, &hit->blob);
+	res = sign_async(d, proto, name, SBDD_KIND_CONFIG_SIGNED, mac, src,
+	    has_st ? &st : NULL, hit, cb, arg);
 	sbdd_blob_unref(src);
 	return res;
 }
 
 static enum sbdd_result
-resolve_local(struct sbdd *d, const char *name, struct sbdd_hit *hit)
+resolve_local(struct sbdd *d, enum sbdd_proto proto, const char *name,
+    struct sbdd_hit *hit, sbdd_resolve_cb cb, void *arg)
 {
 	struct sbdd_resolver *r = d->res;
 	struct sbdd_blob *src = NULL;
@@ -706,11 +827,14 @@ resolve_local(struct sbdd *d, const char *name, struct sbdd_hit *hit)
 	    match_mac(name, "CTLSEP", ".tlv", mac))
 		return SBDD_NOTFOUND;	/* not registered here */
 	if (match_mac(name, "SEP", ".cnf.xml", mac))
-		return resolve_config(d, name, mac, SFX_PLAIN, hit);
+		return resolve_config(d, proto, name, mac, SFX_PLAIN, hit,
+		    cb, arg);
 	if (match_mac(name, "SEP", ".cnf.xml.sgn", mac))
-		return resolve_config(d, name, mac, SFX_SGN, hit);
+		return resolve_config(d, proto, name, mac, SFX_SGN, hit,
+		    cb, arg);
 	if (match_mac(name, "SEP", ".cnf.xml.enc.sgn", mac))
-		return resolve_config(d, name, mac, SFX_ENC, hit);
+		return resolve_config(d, proto, name, mac, SFX_ENC, hit,
+		    cb, arg);
 
 	/* An administrator's file, or X.sgn made from one. */
 	res = admin_file(d, name, &hit->blob, &st);
@@ -725,8 +849,8 @@ resolve_local(struct sbdd *d, const char *name, struct sbdd_hit *hit)
 		return SBDD_OK;
 	if ((res = admin_file(d, base, &src, &st)) != SBDD_OK)
 		return res;
-	hit->kind = SBDD_KIND_SIGNED;
-	res = sign_blob(d, name, SBDD_KIND_SIGNED, NULL, src, &st, &hit->blob);
+	res = sign_async(d, proto, name, SBDD_KIND_SIGNED, NULL, src, &st,
+	    hit, cb, arg);
 	sbdd_blob_unref(src);
 	return res;
 }
@@ -741,7 +865,9 @@ sbdd_resolve(struct sbdd *d, enum sbdd_proto proto, const char *name,
 
 	(void)peer;
 	memset(&hit, 0, sizeof(hit));
-	res = resolve_local(d, name, &hit);
+	res = resolve_local(d, proto, name, &hit, cb, arg);
+	if (res == SBDD_PENDING)
+		return;
 	if (res == SBDD_NOTFOUND && proto == SBDD_TFTP &&
 	    d->conf.nupstream > 0 && hops < SBD_TFTP_HOPS_MAX) {
 		sbdd_proxy_fetch(d, name, hops, cb, arg);
@@ -897,6 +1023,7 @@ load(struct sbdd *d)
 	cert = NULL;
 	key = NULL;
 	cache_clear(r);
+	r->gen++;
 out:
 	devs_free(ndev);
 	sbdd_blob_unref(itl);

@@ -18,6 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
 #include "sbd/err.h"
 #include "sbd/store.h"
 #include "sbd/tftp.h"
@@ -56,6 +59,7 @@ struct sbdd_conf {
 	uint32_t window_cap;		/* largest windowsize granted */
 	size_t file_max;		/* largest file served */
 	size_t cache_max;		/* bytes of built files kept */
+	unsigned sign_threads;		/* 0: sign in the event loop */
 
 	/* Proxy TFTP. */
 	unsigned nupstream;
@@ -89,6 +93,7 @@ struct sbdd_counters {
 struct sbdd_resolver;
 struct sbdd_tftp;
 struct sbdd_proxy;
+struct sbdd_signer;
 
 struct sbdd {
 	struct sbdd_conf conf;
@@ -98,6 +103,7 @@ struct sbdd {
 	struct sbdd_resolver *res;
 	struct sbdd_tftp *tftp;
 	struct sbdd_proxy *proxy;
+	struct sbdd_signer *signer;
 	struct evhttp *http;
 	int stopping;			/* SIGTERM: finish, accept nothing */
 	uint16_t tftp_bound;		/* ports actually bound */
@@ -149,6 +155,7 @@ enum sbdd_result {
 	SBDD_NOTFOUND,		/* ERROR 1 / HTTP 404 */
 	SBDD_DENIED,		/* bad name or never servable: ERROR 2 / 403 */
 	SBDD_FAILED,		/* could not build: ERROR 0 / 500 */
+	SBDD_PENDING,		/* inside the resolver only: answered later */
 };
 
 /* What a request resolved to. */
@@ -205,6 +212,21 @@ int sbdd_proxy_init(struct sbdd *d) SBD_WUR;
 void sbdd_proxy_fetch(struct sbdd *d, const char *name, unsigned hops,
     sbdd_resolve_cb cb, void *arg);
 void sbdd_proxy_free(struct sbdd *d);
+
+/*
+ * Signing off the loop (signer.c).  submit signs src (a memory blob) as
+ * filename with cert/key (references taken) in the worker thread and
+ * later calls cb in the loop thread with 0 and the malloc'ed signed file
+ * (the callee owns it) or an error.  A submit that returns an error took
+ * nothing and will not call cb: the caller signs inline.
+ */
+typedef void (*sbdd_sign_cb)(void *arg, int err, uint8_t *out, size_t len);
+int sbdd_signer_init(struct sbdd *d) SBD_WUR;
+int sbdd_signer_submit(struct sbdd *d, struct sbdd_blob *src,
+    const char *filename, X509 *cert, EVP_PKEY *key, sbdd_sign_cb cb,
+    void *arg) SBD_WUR;
+/* Joins the worker; jobs not yet done call back with an error. */
+void sbdd_signer_free(struct sbdd *d);
 
 /* ---- logging -------------------------------------------------------- */
 
