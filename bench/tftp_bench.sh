@@ -3,8 +3,9 @@
 # configuration), C in flight, against sbdd and, on the same files in the same
 # run, against dnsmasq, tftpd-hpa and atftpd.  Prints transfers/s and the
 # ratios the issue sets as targets, sbdd's peak resident memory, and the cold
-# rate (every configuration signed on demand) against the bare RSA-2048
-# signing rate of `openssl speed` on one core.
+# rate (every configuration signed on demand, phones fetching only their
+# signed configuration) against the bare RSA-2048 signing rate of
+# `openssl speed` on one core.
 #
 #   N=10000 C=200 N_SLOW=2000 sh bench/tftp_bench.sh
 #
@@ -73,23 +74,26 @@ rate() {	# the transfers/s field of a tftp_load line
 	awk '{for (i = 1; i < NF; i++) if ($i == "transfers/s") print $(i+1)}'
 }
 
-load() {	# NAME PORT PHONES
-	out=$("$BENCH/tftp_load" -s "127.0.0.1:$2" -n "$3" -c "$C" \
-	    -m "$MACBASE") || true
-	echo "$1: $out" >&2
+load() {	# NAME PORT PHONES [tftp_load options]
+	_n=$1 _p=$2 _c=$3
+	shift 3
+	out=$("$BENCH/tftp_load" -s "127.0.0.1:$_p" -n "$_c" -c "$C" \
+	    -m "$MACBASE" "$@") || true
+	echo "$_n: $out" >&2
 	echo "$out"
 }
 
-# ---- cold: a fresh sbdd signs every configuration on demand.
+# ---- cold: a fresh sbdd signs every configuration on demand; the phones
+# fetch only their signed configuration, so the rate is the signing rate.
 start_sbdd
-cold=$(load "sbdd cold" "$TPORT" "$N")
+cold=$(load "sbdd cold" "$TPORT" "$N" -f cnf)
 sign=$(openssl speed -seconds 3 rsa2048 2>/dev/null |
     awk '/^rsa 2048 bits/ {print $(NF-1)}')
 cold_phones=$(echo "$cold" | awk '{for (i = 1; i < NF; i++)
     if ($i == "phones") n = $(i+1); else if ($i == "seconds") s = $(i+1)}
     END {printf "%.1f", n / s}')
 
-# ---- warm: the same sbdd again, every file now cached.
+# ---- warm: whole boots against the same sbdd, every file now cached.
 warm=$(load "sbdd warm" "$TPORT" "$N")
 rss=$(awk '/^VmHWM/ {print $2}' "/proc/$SBDD_PID/status")
 

@@ -27,9 +27,23 @@
 
 #define BUSY_TIMEOUT_MS	5000
 
+#define STMT_CACHE	32	/* prepared statements kept per handle */
+
+/*
+ * Prepared statements are kept for reuse, keyed by the address of their
+ * constant SQL text: sbdd generates configurations and records device
+ * notes all day, and preparing costs more than running these statements.
+ */
+struct stmt_slot {
+	const char *sql;
+	sqlite3_stmt *s;
+	int busy;		/* handed out; a nested use prepares anew */
+};
+
 struct sbd_store_be {
 	sqlite3 *db;
 	char msg[256];		/* the last failure, for errmsg() */
+	struct stmt_slot cache[STMT_CACHE];
 };
 
 /*
@@ -205,6 +219,52 @@ sq_script(struct sbd_store_be *q, const char *sql)
 	return rc == SQLITE_OK ? 0 : sq_fail(q, rc);
 }
 
+/* Give a statement back: reset into the cache, or finalised. */
+static void
+sq_release(struct sbd_store_be *q, sqlite3_stmt *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < STMT_CACHE; i++) {
+		if (q->cache[i].s == s) {
+			sqlite3_reset(s);
+			sqlite3_clear_bindings(s);
+			q->cache[i].busy = 0;
+			return;
+		}
+	}
+	sq_release(q, s);
+}
+
+/* A prepared statement for sql, from the cache when one is idle. */
+static int
+sq_prepare_cached(struct sbd_store_be *q, const char *sql, sqlite3_stmt **out)
+{
+	struct stmt_slot *free_slot = NULL;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < STMT_CACHE; i++) {
+		if (q->cache[i].sql == sql && !q->cache[i].busy) {
+			q->cache[i].busy = 1;
+			*out = q->cache[i].s;
+			return SQLITE_OK;
+		}
+		if (q->cache[i].sql == NULL && free_slot == NULL)
+			free_slot = &q->cache[i];
+	}
+	rc = sqlite3_prepare_v3(q->db, sql, -1,
+	    free_slot != NULL ? SQLITE_PREPARE_PERSISTENT : 0, out, NULL);
+	if (rc == SQLITE_OK && free_slot != NULL) {
+		free_slot->sql = sql;
+		free_slot->s = *out;
+		free_slot->busy = 1;
+	}
+	return rc;
+}
+
 /*
  * Prepare sql and bind, from ?1 on, the arguments that types describes:
  * 't' a string (const char *; NULL binds NULL), 'i' an int64_t, 'b' a
@@ -221,7 +281,7 @@ sq_vprep(struct sbd_store_be *q, sqlite3_stmt **out, const char *sql,
 	size_t len;
 	int i, rc, err;
 
-	rc = sqlite3_prepare_v2(q->db, sql, -1, &s, NULL);
+	rc = sq_prepare_cached(q, sql, &s);
 	/* Every parameter of the statement, and no more, gets a value. */
 	if (rc == SQLITE_OK &&
 	    (size_t)sqlite3_bind_parameter_count(s) != strlen(types))
@@ -249,7 +309,7 @@ sq_vprep(struct sbd_store_be *q, sqlite3_stmt **out, const char *sql,
 	}
 	if (rc != SQLITE_OK) {
 		err = sq_fail(q, rc);
-		sqlite3_finalize(s);
+		sq_release(q, s);
 		goto out;
 	}
 	*out = s;
@@ -309,7 +369,7 @@ sq_exec(struct sbd_store_be *q, int must_change, const char *sql,
 	else if (err == 0 && must_change && sqlite3_changes(q->db) == 0)
 		err = SBD_ERR_NOTFOUND;
 out:
-	sqlite3_finalize(s);
+	sq_release(q, s);
 	return err;
 }
 
@@ -329,7 +389,7 @@ sq_int(struct sbd_store_be *q, const char *sql, int64_t *out)
 	*out = sqlite3_column_int64(s, 0);
 	err = 0;
 out:
-	sqlite3_finalize(s);
+	sq_release(q, s);
 	return err;
 }
 
@@ -499,7 +559,7 @@ sq_one(struct sbd_store_be *q, sqlite3_stmt *s,
 		err = SBD_ERR_NOTFOUND;
 	else if (err > 0)
 		err = row(q, s, out);
-	sqlite3_finalize(s);
+	sq_release(q, s);
 	return err;
 }
 
@@ -530,7 +590,7 @@ sq_collect(struct sbd_store_be *q, sqlite3_stmt *s, size_t size,
 			break;
 		cnt++;
 	}
-	sqlite3_finalize(s);
+	sq_release(q, s);
 	*out = arr;
 	*n = cnt;
 	return err;
@@ -610,15 +670,19 @@ sq_wal(struct sbd_store_be *q)
 		err = sq_err(q, SBD_ERR_STORE, "cannot use WAL mode (%s)",
 		    mode != NULL ? (const char *)mode : "no answer");
 out:
-	sqlite3_finalize(s);
+	sq_release(q, s);
 	return err;
 }
 
 static void
 sq_close(struct sbd_store_be *q)
 {
+	size_t i;
+
 	if (q == NULL)
 		return;
+	for (i = 0; i < STMT_CACHE; i++)
+		sqlite3_finalize(q->cache[i].s);
 	sqlite3_close(q->db);
 	free(q);
 }
@@ -993,7 +1057,7 @@ sq_param_get(struct sbd_store_be *q, const char *name, char *val,
 	val[len] = '\0';
 	err = 0;
 out:
-	sqlite3_finalize(s);
+	sq_release(q, s);
 	return err;
 }
 
