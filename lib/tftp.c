@@ -436,7 +436,7 @@ sbd_tftp_build_rrq(uint8_t *buf, size_t cap, const char *file,
 	int i;
 
 	if (n == 0 || n > SBD_TFTP_NAME_MAX)
-		return SBD_ERR_INVAL;
+		w.err = SBD_ERR_INVAL;
 	put_u16(&w, SBD_TFTP_RRQ);
 	put_str(&w, file, n);
 	put_str(&w, "octet", 5);

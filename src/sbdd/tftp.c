@@ -248,12 +248,12 @@ arm_rexmit(struct xfer *x)
 static void
 send_oack(struct xfer *x)
 {
-	struct sbdd_tftp *t = x->t;
+	uint8_t buf[128];	/* five options in decimal: under 80 bytes */
 	int n;
 
-	n = sbd_tftp_build_oack(t->buf, sizeof(t->buf), &x->neg);
+	n = sbd_tftp_build_oack(buf, sizeof(buf), &x->neg);
 	if (n > 0)
-		(void)sendto(x->fd, t->buf, (size_t)n, 0,
+		(void)sendto(x->fd, buf, (size_t)n, 0,
 		    (const struct sockaddr *)&x->peer, x->peerlen);
 }
 
@@ -297,7 +297,7 @@ send_window(struct xfer *x)
 	uint64_t end, blk, off;
 	const uint8_t *data;
 	size_t i, n, len, batch;
-	int r;
+	int r, rc = 0;
 
 	end = x->acked + x->neg.windowsize;
 	if (end > x->nblocks)
@@ -311,12 +311,13 @@ send_window(struct xfer *x)
 			off = (blk - 1) * x->neg.blksize;
 			len = b->len - off < x->neg.blksize ?
 			    (size_t)(b->len - off) : x->neg.blksize;
-			data = sbdd_blob_get(b, off, len, x->scratch);
-			if (data == NULL) {
+			if ((data = sbdd_blob_get(b, off, len,
+			    x->scratch)) == NULL) {
 				x->d->ctr.tftp_errors++;
 				xfer_end(x, "error", SBD_TFTP_EUNDEF,
 				    "Cannot read file");
-				return -1;
+				rc = -1;
+				goto out;
 			}
 			sbd_tftp_put_data_hdr(t->hdr[i], (uint16_t)blk);
 			t->iov[i][0].iov_base = t->hdr[i];
@@ -337,7 +338,8 @@ send_window(struct xfer *x)
 		/* Any other failure is a loss; the timer sends again. */
 		x->sent += r > 0 ? (uint64_t)r : n;
 	}
-	return 0;
+out:
+	return rc;
 }
 
 /* Start a window (or resend the OACK) and time it. */
@@ -364,15 +366,15 @@ on_rexmit(evutil_socket_t fd, short what, void *arg)
 	if (x->retries >= d->conf.max_retries) {
 		d->ctr.tftp_errors++;
 		xfer_end(x, "timeout", 0, NULL);
-		return;
+	} else {
+		x->retries++;
+		/* The whole unacknowledged window again (RFC 7440 4). */
+		d->ctr.tftp_retransmits += x->oack ? 1 : x->sent - x->acked;
+		x->sent = x->acked;
+		if (x->ev_write != NULL)
+			event_del(x->ev_write);
+		window_start(x);
 	}
-	x->retries++;
-	/* Resend the whole unacknowledged window (RFC 7440 section 4). */
-	d->ctr.tftp_retransmits += x->oack ? 1 : x->sent - x->acked;
-	x->sent = x->acked;
-	if (x->ev_write != NULL)
-		event_del(x->ev_write);
-	window_start(x);
 }
 
 static void
@@ -395,30 +397,30 @@ static void
 on_ack(struct xfer *x, uint16_t block)
 {
 	struct sbdd *d = x->d;
-	uint16_t delta;
+	uint16_t delta = (uint16_t)(block - (uint16_t)x->acked);
 
-	if (x->oack) {
-		if (block != 0)
-			return;
+	/* During the OACK only ACK 0 counts; then a block sent, not acked. */
+	if (x->oack ? block != 0 :
+	    (delta == 0 || delta > x->sent - x->acked))
+		goto out;
+	if (x->oack)
 		x->oack = 0;
-	} else {
-		delta = (uint16_t)(block - (uint16_t)x->acked);
-		if (delta == 0 || delta > x->sent - x->acked)
-			return;
+	else
 		x->acked += delta;
-	}
 	if (x->acked == x->nblocks) {
 		d->ctr.tftp_served++;
 		d->ctr.tftp_bytes += x->blob->len;
 		xfer_end(x, "ok", 0, NULL);
-		return;
+		goto out;
 	}
-	/* RFC 7440: the next window starts after the block acknowledged. */
+	/* RFC 7440: the next window starts after the block ACKed. */
 	x->retries = 0;
 	x->sent = x->acked;
 	if (x->ev_write != NULL)
 		event_del(x->ev_write);
 	window_start(x);
+out:
+	return;
 }
 
 /* One packet on the transfer's socket, if one is waiting. */
@@ -430,13 +432,13 @@ xfer_read(struct xfer *x)
 	struct sockaddr_storage from;
 	socklen_t fromlen = sizeof(from);
 	struct sbd_tftp_pkt pkt;
-	int fd = x->fd;
 	ssize_t n;
+	int ok;
 
-	n = recvfrom(fd, t->buf, sizeof(t->buf), 0, (struct sockaddr *)&from,
-	    &fromlen);
-	if (n < 0)
-		return;
+	if ((n = recvfrom(x->fd, t->buf, sizeof(t->buf), 0,
+	    (struct sockaddr *)&from, &fromlen)) < 0)
+		goto out;
+	ok = sbd_tftp_parse_pkt(t->buf, (size_t)n, &pkt, NULL) == 0;
 	if (!same_tid(&from, &x->peer)) {
 		/*
 		 * RFC 1350 section 4: tell the stranger, leave the transfer
@@ -444,33 +446,22 @@ xfer_read(struct xfer *x)
 		 * cannot bounce errors forever.
 		 */
 		d->ctr.tftp_strange_tid++;
-		if (sbd_tftp_parse_pkt(t->buf, (size_t)n, &pkt, NULL) != 0 ||
-		    pkt.op != SBD_TFTP_ERROR)
-			send_error(fd, &from, fromlen, SBD_TFTP_EBADID,
+		if (!ok || pkt.op != SBD_TFTP_ERROR)
+			send_error(x->fd, &from, fromlen, SBD_TFTP_EBADID,
 			    "Unknown transfer ID");
-		return;
-	}
-	if (sbd_tftp_parse_pkt(t->buf, (size_t)n, &pkt, NULL) != 0) {
-		d->ctr.tftp_rejected++;
-		return;
-	}
-	switch (pkt.op) {
-	case SBD_TFTP_ACK:
+	} else if (ok && pkt.op == SBD_TFTP_ACK)
 		on_ack(x, pkt.block);
-		break;
-	case SBD_TFTP_ERROR:
+	else if (ok && pkt.op == SBD_TFTP_ERROR &&
+	    x->oack && pkt.code == SBD_TFTP_EOPTNEG)
 		/* RFC 2347: ERROR 8 is the client declining the OACK. */
-		if (x->oack && pkt.code == SBD_TFTP_EOPTNEG) {
-			xfer_end(x, "refused", 0, NULL);
-			break;
-		}
+		xfer_end(x, "refused", 0, NULL);
+	else if (ok && pkt.op == SBD_TFTP_ERROR) {
 		d->ctr.tftp_errors++;
 		xfer_end(x, "aborted", 0, NULL);
-		break;
-	default:
+	} else
 		d->ctr.tftp_rejected++;
-		break;
-	}
+out:
+	return;
 }
 
 static void
@@ -499,7 +490,7 @@ path_blksize(struct xfer *x, int fd)
 	int mtu = 0, r;
 
 	if (connect(fd, (const struct sockaddr *)&x->peer, x->peerlen) != 0)
-		return cap;
+		goto out;
 	if (x->peer.ss_family == AF_INET6) {
 		r = getsockopt(fd, IPPROTO_IPV6, IPV6_MTU, &mtu, &ol);
 		s6 = (const struct sockaddr_in6 *)(const void *)&x->peer;
@@ -509,12 +500,13 @@ path_blksize(struct xfer *x, int fd)
 		r = getsockopt(fd, IPPROTO_IP, IP_MTU, &mtu, &ol);
 	(void)connect(fd, &sa_unspec, sizeof(sa_unspec));
 	if (r != 0 || mtu <= 0 || (uint32_t)mtu < hdr)
-		return cap;
+		goto out;
 	cap = (uint32_t)mtu - hdr;
 	if (cap < SBD_TFTP_SEGSIZE)
 		cap = SBD_TFTP_SEGSIZE;
 	if (cap > SBD_TFTP_BLKSIZE_MAX)
 		cap = SBD_TFTP_BLKSIZE_MAX;
+out:
 	return cap;
 }
 
@@ -528,7 +520,7 @@ xfer_socket(struct xfer *x, uint32_t *cap)
 	fd = socket(x->peer.ss_family, SOCK_DGRAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
 	if (fd == -1)
-		return -1;
+		goto out;
 	*cap = d->conf.blksize_cap;
 	/* Only a client asking for big blocks needs the path MTU. */
 	if (*cap == 0)
@@ -537,8 +529,9 @@ xfer_socket(struct xfer *x, uint32_t *cap)
 		    SBD_TFTP_SEGSIZE;
 	if (bind(fd, (const struct sockaddr *)&x->local, x->locallen) != 0) {
 		close(fd);
-		return -1;
+		fd = -1;
 	}
+out:
 	return fd;
 }
 
@@ -574,17 +567,15 @@ xfer_start(struct xfer *x)
 	struct sbdd_tftp *t = x->t;
 	uint32_t cap;
 
-	if (x->req.mode == SBD_TFTP_NETASCII) {
-		if (x->hit.blob->len > TFTP_NETASCII_MAX) {
-			d->ctr.tftp_rejected++;
-			xfer_end(x, "rejected", SBD_TFTP_EUNDEF,
-			    "File too large");
-			return;
-		}
-		if (netascii_blob(x) != 0)
-			goto fail;
-	} else
-		x->blob = sbdd_blob_ref(x->hit.blob);
+	if (x->req.mode == SBD_TFTP_NETASCII &&
+	    x->hit.blob->len > TFTP_NETASCII_MAX) {
+		d->ctr.tftp_rejected++;
+		xfer_end(x, "rejected", SBD_TFTP_EUNDEF, "File too large");
+		goto out;
+	}
+	if (x->req.mode == SBD_TFTP_NETASCII ? netascii_blob(x) != 0 :
+	    (x->blob = sbdd_blob_ref(x->hit.blob)) == NULL)
+		goto fail;
 	if ((x->fd = xfer_socket(x, &cap)) == -1)
 		goto fail;
 	sbd_tftp_negotiate(&x->req, cap, d->conf.window_cap, x->blob->len,
@@ -604,10 +595,12 @@ xfer_start(struct xfer *x)
 	/* Any option granted: OACK, then ACK 0 (RFC 2347); else DATA 1. */
 	x->oack = x->neg.opts != 0;
 	window_start(x);
-	return;
+	goto out;
 fail:
 	d->ctr.tftp_errors++;
 	xfer_end(x, "error", SBD_TFTP_EUNDEF, "Server busy");
+out:
+	return;
 }
 
 static void
@@ -619,27 +612,20 @@ on_resolved(void *arg, enum sbdd_result r, struct sbdd_hit *hit)
 	x->pending = 0;
 	if (hit != NULL)
 		x->hit = *hit;
-	if (x->t == NULL) {
+	if (x->t == NULL)
 		/* The service stopped while an upstream was asked. */
 		xfer_end(x, "stopped", 0, NULL);
-		return;
-	}
-	switch (r) {
-	case SBDD_OK:
+	else if (r == SBDD_OK)
 		xfer_start(x);
-		break;
-	case SBDD_NOTFOUND:
+	else if (r == SBDD_NOTFOUND) {
 		d->ctr.tftp_misses++;
 		xfer_end(x, "notfound", SBD_TFTP_ENOTFOUND, "File not found");
-		break;
-	case SBDD_DENIED:
+	} else if (r == SBDD_DENIED) {
 		d->ctr.tftp_rejected++;
 		xfer_end(x, "denied", SBD_TFTP_EACCESS, "Access violation");
-		break;
-	default:
+	} else {
 		d->ctr.tftp_rejected++;
 		xfer_end(x, "failed", SBD_TFTP_EUNDEF, "Cannot build file");
-		break;
 	}
 }
 
@@ -708,17 +694,16 @@ admit(struct sbdd_tftp *t, const struct sbd_tftp_req *req,
 		mine = client_count(head, req, peer, &again);
 	}
 	if (again)
-		return NULL;
-	if (t->nactive >= d->conf.max_transfers) {
+		head = NULL;
+	else if (t->nactive >= d->conf.max_transfers) {
 		reject(t, peer, peerlen, SBD_TFTP_EUNDEF, "Server busy",
 		    "server busy");
-		return NULL;
-	}
-	if (mine >= d->conf.max_per_client) {
+		head = NULL;
+	} else if (mine >= d->conf.max_per_client) {
 		reject(t, peer, peerlen, SBD_TFTP_EUNDEF,
 		    "Too many transfers from this client",
 		    "too many transfers from this client");
-		return NULL;
+		head = NULL;
 	}
 	return head;
 }
@@ -734,61 +719,54 @@ on_request(struct sbdd_tftp *t, size_t len,
 	struct sbd_cur c;
 	struct xfer_list *head;
 	struct xfer *x;
+	const char *msg = NULL, *why = NULL;
 	uint16_t op;
-	int r;
+	int r = 0, code = SBD_TFTP_EBADOP;
 
 	sbd_cur_init(&c, t->buf, len);
-	if (sbd_get_u16(&c, &op) != 0) {
-		reject(t, peer, peerlen, 0, NULL, "short packet");
-		return;
-	}
-	if (op == SBD_TFTP_ERROR) {
+	if (sbd_get_u16(&c, &op) != 0)
+		why = "short packet";
+	else if (op == SBD_TFTP_ERROR)
 		/* Never answer an ERROR: no error loops. */
-		reject(t, peer, peerlen, 0, NULL, "ERROR to the server port");
-		return;
+		why = "ERROR to the server port";
+	else if (op != SBD_TFTP_RRQ && op != SBD_TFTP_WRQ) {
+		msg = "Illegal TFTP operation";
+		why = "not a request";
+	} else if ((r = sbd_tftp_parse_req(t->buf, len, &req, &diag)) ==
+	    SBD_ERR_VALUE && diag.off == 2) {
+		/*
+		 * SBD_ERR_VALUE at offset 2 is the file name (empty or over
+		 * 255 bytes): refused like every unservable name, as HTTP
+		 * does (403).  Later, the mode.
+		 */
+		code = SBD_TFTP_EACCESS;
+		msg = "Access violation";
+		why = "bad file name";
+	} else if (r == SBD_ERR_VALUE) {
+		msg = "Unknown transfer mode";
+		why = "unknown transfer mode";
+	} else if (r == SBD_ERR_TAG) {
+		code = SBD_TFTP_EOPTNEG;
+		msg = "Duplicate option";
+		why = "duplicate option";
+	} else if (r != 0) {
+		msg = "Malformed request";
+		why = "malformed request";
+	} else if (req.op == SBD_TFTP_WRQ) {
+		code = SBD_TFTP_EACCESS;
+		msg = "Read-only server";
+		why = "write request";
 	}
-	if (op != SBD_TFTP_RRQ && op != SBD_TFTP_WRQ) {
-		reject(t, peer, peerlen, SBD_TFTP_EBADOP,
-		    "Illegal TFTP operation", "not a request");
-		return;
-	}
-	r = sbd_tftp_parse_req(t->buf, len, &req, &diag);
-	/*
-	 * SBD_ERR_VALUE at offset 2 is the file name (empty or over 255
-	 * bytes): refused like every other unservable name, as HTTP does
-	 * (403).  After it, the mode.
-	 */
-	if (r == SBD_ERR_VALUE && diag.off == 2) {
-		reject(t, peer, peerlen, SBD_TFTP_EACCESS, "Access violation",
-		    "bad file name");
-		return;
-	}
-	if (r == SBD_ERR_VALUE) {
-		reject(t, peer, peerlen, SBD_TFTP_EBADOP,
-		    "Unknown transfer mode", "unknown transfer mode");
-		return;
-	}
-	if (r == SBD_ERR_TAG) {
-		reject(t, peer, peerlen, SBD_TFTP_EOPTNEG, "Duplicate option",
-		    "duplicate option");
-		return;
-	}
-	if (r != 0) {
-		reject(t, peer, peerlen, SBD_TFTP_EBADOP, "Malformed request",
-		    "malformed request");
-		return;
-	}
-	if (req.op == SBD_TFTP_WRQ) {
-		reject(t, peer, peerlen, SBD_TFTP_EACCESS, "Read-only server",
-		    "write request");
-		return;
+	if (why != NULL) {
+		reject(t, peer, peerlen, code, msg, why);
+		goto out;
 	}
 	if ((head = admit(t, &req, peer, peerlen)) == NULL)
-		return;
+		goto out;
 	if ((x = calloc(1, sizeof(*x))) == NULL) {
 		reject(t, peer, peerlen, SBD_TFTP_EUNDEF, "Server busy",
 		    "out of memory");
-		return;
+		goto out;
 	}
 	x->d = d;
 	x->t = t;
@@ -805,6 +783,8 @@ on_request(struct sbdd_tftp *t, size_t len,
 	/* The callback may run at once, or later for a proxied name. */
 	sbdd_resolve(d, SBDD_TFTP, x->req.file, (const struct sockaddr *)peer,
 	    req.hops, on_resolved, x);
+out:
+	return;
 }
 
 /*
@@ -886,12 +866,12 @@ is_wildcard(const struct sockaddr_storage *ss)
 {
 	const uint8_t *p;
 	size_t n, i;
+	uint8_t any = 0;
 
 	p = addr_bytes(ss, &n);
 	for (i = 0; i < n; i++)
-		if (p[i] != 0)
-			return 0;
-	return 1;
+		any |= p[i];
+	return any == 0;
 }
 
 static int
@@ -953,10 +933,11 @@ sbdd_tftp_start(struct sbdd *d)
 	struct sbdd_tftp *t;
 	struct timeval rexmit, life;
 	size_t i;
-	int r;
+	int r = SBD_ERR_NOMEM;
 
+	/* Whatever is made before a failure is freed by sbdd_tftp_free. */
 	if ((t = calloc(1, sizeof(*t))) == NULL)
-		return SBD_ERR_NOMEM;
+		goto out;
 	t->d = d;
 	t->fd = -1;
 	d->tftp = t;
@@ -966,12 +947,12 @@ sbdd_tftp_start(struct sbdd *d)
 	    t->nbuckets < TFTP_BUCKETS_MAX)
 		t->nbuckets <<= 1;
 	if ((t->buckets = calloc(t->nbuckets, sizeof(*t->buckets))) == NULL)
-		return SBD_ERR_NOMEM;
+		goto out;
 	for (i = 0; i < t->nbuckets; i++)
 		LIST_INIT(&t->buckets[i]);
 	t->seed = arc4random();
 	if ((r = listen_socket(d, t)) != 0)
-		return r;
+		goto out;
 	/*
 	 * Every transfer has two timers of the same few durations: as
 	 * libevent common timeouts they are queue appends, not heap work.
@@ -984,10 +965,13 @@ sbdd_tftp_start(struct sbdd *d)
 	t->tv_life = event_base_init_common_timeout(d->base, &life);
 	t->ev_listen = event_new(d->base, t->fd, EV_READ | EV_PERSIST,
 	    on_listen, t);
+	r = SBD_ERR_NOMEM;
 	if (t->tv_rexmit == NULL || t->tv_life == NULL ||
 	    t->ev_listen == NULL || event_add(t->ev_listen, NULL) != 0)
-		return SBD_ERR_NOMEM;
-	return 0;
+		goto out;
+	r = 0;
+out:
+	return r;
 }
 
 void

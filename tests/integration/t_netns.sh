@@ -3,8 +3,8 @@
 # UDP packets lost on each side: netem where the kernel has it, else
 # nftables ("numgen random mod 5 0 drop", see impair).  sbdd runs in one
 # namespace; tftp-hpa and atftp (blksize 1428, windowsize 4) fetch a
-# 256 KiB file from the other, side by side.  Needs root: a failed `ip netns add` is a
-# failure, not a skip.  Sourced by run.sh.
+# 256 KiB file from the other, side by side.  Needs root: a failed
+# `ip netns add` is a failure, not a skip.  Sourced by run.sh.
 
 D=$T/lossy
 TD=$D/nodes/pub/tftp
@@ -36,13 +36,13 @@ impair() {
 }
 
 run ip netns add "$NSS"
-if [ "$rc" = 0 ]; then
-	track_netns "$NSS"
-	ok "ip netns add $NSS"
-else
+if [ "$rc" != 0 ]; then
 	nok "ip netns add $NSS failed: this test needs root (CAP_SYS_ADMIN)"
 	show_last
+	return
 fi
+track_netns "$NSS"
+ok "ip netns add $NSS"
 run ip netns add "$NSC"
 [ "$rc" = 0 ] && track_netns "$NSC"
 expect_rc "ip netns add $NSC" 0
@@ -65,10 +65,14 @@ start_sbdd "$D" -o addr=$SADDR -o rexmit_ms=200 -o max_retries=10
 IN_NS=""
 
 # Both clients at once, each bounded by timeout(1); both retransmit after
-# 1 s.  atftp gives up when a second OACK arrives ("unexpected OACK"),
-# which is what a server must send when the client's ACK 0 is lost (RFC
-# 2347), so atftp is started again, at most 3 times, when that is why it
-# stopped.
+# 1 s.  Two habits of atftp shape its options.  It ignores a resent
+# window it already has instead of acknowledging it again, counting on
+# its own 1-second timer; so sbdd is asked (option timeout 2) to resend
+# less often than that timer fires, or the resent windows could keep the
+# timer from ever firing.  And it gives up when a second OACK arrives
+# ("unexpected OACK"), which a server must send when the client's ACK 0
+# is lost (RFC 2347); so atftp is started again, at most 5 times, when
+# that is why it stopped.
 printf 'binary\nrexmt 1\ntimeout 60\nget lossy.bin %s\nquit\n' \
     "$T/hpa.out" >"$T/hpa.cmd"
 hpa_rc="not run" atf_rc="not run"
@@ -78,10 +82,10 @@ if [ -n "$TFTP_PORT" ]; then
 	hpa=$!
 	track $hpa
 	(
-		for _try in 1 2 3; do
+		for _try in 1 2 3 4 5; do
 			ip netns exec "$NSC" timeout 100 atftp \
 			    --option "blksize 1428" --option "windowsize 4" \
-			    --option "timeout 1" --tftp-timeout 1 \
+			    --option "timeout 2" --tftp-timeout 1 \
 			    -g -r lossy.bin -l "$T/atftp.out" "$SADDR" \
 			    "$TFTP_PORT" >"$T/atftp.log" 2>&1 && exit 0
 			grep -q 'unexpected OACK' "$T/atftp.log" || exit 1
@@ -103,6 +107,7 @@ expect_fetched() {
 	else
 		nok "$1 ($(cmp "$TD/lossy.bin" "$2" 2>&1 | head -1))"
 		tail -n 5 "$3" | sed 's/^/  | /'
+		grep -F lossy.bin "$SBDD_LOG" | sed 's/^/  | sbdd: /'
 	fi
 }
 expect_fetched "tftp-hpa across 20 % loss (exit $hpa_rc)" "$T/hpa.out" \
@@ -111,6 +116,13 @@ expect_fetched "atftp blksize 1428 windowsize 4 across 20 % loss \
 (exit $atf_rc)" "$T/atftp.out" "$T/atftp.log"
 expect_counter "tftp_retransmits > 0 on the lossy link" "$D" \
     tftp_retransmits -gt 0
+# SIGTERM lets running transfers finish.  An atftp that gave up may have
+# lost its ERROR on the way; its transfer then lives until sbdd's 10
+# retries of 2 s run out, so wait for that (bounded) before stopping.
+_idle() {
+	_counter_is "$D" tftp_active -eq 0
+}
+wait_until 25 _idle
 stop_sbdd "sbdd in $NSS exits 0 on SIGTERM"
 
 cleanup

@@ -155,9 +155,9 @@ now_ms(void)
 static uint16_t
 sa_port(const struct sockaddr_storage *ss)
 {
-	if (ss->ss_family == AF_INET6)
-		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
-	return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+	return ntohs(ss->ss_family == AF_INET6 ?
+	    ((const struct sockaddr_in6 *)ss)->sin6_port :
+	    ((const struct sockaddr_in *)ss)->sin_port);
 }
 
 static int
@@ -229,12 +229,14 @@ build(uint8_t *buf, size_t cap, uint16_t op, const char *const *strs)
 
 	buf[0] = (uint8_t)(op >> 8);
 	buf[1] = (uint8_t)op;
-	for (; *strs != NULL; strs++) {
+	for (; len > 0 && *strs != NULL; strs++) {
 		n = strlen(*strs) + 1;
-		if (n > cap - len)
-			return 0;
-		memcpy(buf + len, *strs, n);
-		len += n;
+		if (n > cap - len) {
+			len = 0;
+		} else {
+			memcpy(buf + len, *strs, n);
+			len += n;
+		}
 	}
 	return len;
 }
@@ -449,18 +451,19 @@ static int
 xfer_recv(struct xfer *x, int ms, char *why)
 {
 	struct sockaddr_storage from;
-	int r;
+	int r = 1;
 
 	if (x->held) {
 		x->held = 0;
-		return 1;
+		goto out;
 	}
 	r = recv_pkt(x->s, ms, x->buf, sizeof(x->buf), &x->len, &from);
-	if (r > 0 && sa_port(&from) != sa_port(&x->tid))
+	if (r < 0)
+		r = failf(why, "recv: %s", strerror(errno));
+	else if (r > 0 && sa_port(&from) != sa_port(&x->tid))
 		r = failf(why, "a packet from port %u, not the TID %u",
 		    sa_port(&from), sa_port(&x->tid));
-	else if (r < 0)
-		r = failf(why, "recv: %s", strerror(errno));
+out:
 	return r;
 }
 
@@ -1219,13 +1222,12 @@ static int
 link_file(const char *dir, const char *name, const char *target)
 {
 	char path[1024];
+	int rc = -1;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >=
-	    sizeof(path))
-		return -1;
-	if (unlink(path) != 0 && errno != ENOENT)
-		return -1;
-	return symlink(target, path);
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) <
+	    sizeof(path) && (unlink(path) == 0 || errno == ENOENT))
+		rc = symlink(target, path);
+	return rc;
 }
 
 /*
@@ -1238,10 +1240,9 @@ pattern(size_t len)
 	uint8_t *p;
 	size_t i;
 
-	if ((p = malloc(len > 0 ? len : 1)) == NULL)
-		return NULL;
-	for (i = 0; i < len; i++)
-		p[i] = (uint8_t)(i % 251);
+	if ((p = malloc(len > 0 ? len : 1)) != NULL)
+		for (i = 0; i < len; i++)
+			p[i] = (uint8_t)(i % 251);
 	return p;
 }
 
@@ -1370,14 +1371,11 @@ out:
 static int
 wanted(const struct group *g, int argc, char **argv)
 {
-	int i;
+	int i, yes = argc == 0 && g->dflt;
 
-	if (argc == 0)
-		return g->dflt;
-	for (i = 0; i < argc; i++)
-		if (strcmp(argv[i], g->name) == 0)
-			return 1;
-	return 0;
+	for (i = 0; !yes && i < argc; i++)
+		yes = strcmp(argv[i], g->name) == 0;
+	return yes;
 }
 
 int
@@ -1388,11 +1386,11 @@ main(int argc, char **argv)
 	size_t i;
 	int rc;
 
+	memset(&cx, 0, sizeof(cx));
 	if (argc < 4) {
 		fprintf(stderr, "usage: tftp_raw HOST PORT DIR [GROUP...]\n");
-		return 2;
+		goto out;
 	}
-	memset(&cx, 0, sizeof(cx));
 	cx.dir = argv[3];
 	why[0] = '\0';
 	rc = resolve(&cx, argv[1], argv[2], why);
@@ -1409,5 +1407,6 @@ main(int argc, char **argv)
 	printf("# served %u refused %u missed %u\n", cx.served, cx.refused,
 	    cx.missed);
 	printf("%u passed, %u failed\n", cx.pass, cx.fail);
-	return cx.fail == 0 ? 0 : 1;
+out:
+	return argc < 4 ? 2 : cx.fail == 0 ? 0 : 1;
 }
