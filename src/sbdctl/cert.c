@@ -60,25 +60,6 @@ static const char *profile_names[] = {
 	[SBD_CERT_DEVICE] = "device",
 };
 
-/*
- * getopt_long's own messages would name the verb word as the program, so
- * opterr is off and this reports what went wrong instead.
- */
-static int
-opt_error(const char *usage, char **argv, int ch)
-{
-	const char *arg = argv[optind - 1];
-
-	if (strncmp(arg, "--", 2) == 0)
-		return usage_err(usage, ch == ':' ?
-		    "option %s needs an argument" :
-		    "unknown option or unexpected argument: %s", arg);
-	if (ch == ':')
-		return usage_err(usage, "option -%c needs an argument",
-		    optopt);
-	return usage_err(usage, "unknown option -%c", optopt);
-}
-
 static void
 free_password(char *pw)
 {
@@ -341,7 +322,7 @@ cmd_cert_create(int argc, char **argv)
 			create_help(usage);
 			return 0;
 		default:
-			return opt_error(usage, argv, ch);
+			return getopt_failed(usage, argv, ch);
 		}
 	}
 	if (optind != argc)
@@ -518,7 +499,7 @@ cmd_cert_show(int argc, char **argv)
 			printf("usage: %s %s\n", progname, usage);
 			return 0;
 		default:
-			return opt_error(usage, argv, ch);
+			return getopt_failed(usage, argv, ch);
 		}
 	}
 	if (optind != argc - 1)
@@ -676,7 +657,7 @@ cmd_cert_export_p12(int argc, char **argv)
 			printf("usage: %s %s\n", progname, usage);
 			return 0;
 		default:
-			return opt_error(usage, argv, ch);
+			return getopt_failed(usage, argv, ch);
 		}
 	}
 	if (optind != argc)
@@ -799,7 +780,7 @@ cmd_cert_import_p12(int argc, char **argv)
 			printf("usage: %s %s\n", progname, usage);
 			return 0;
 		default:
-			return opt_error(usage, argv, ch);
+			return getopt_failed(usage, argv, ch);
 		}
 	}
 	if (optind != argc - 1)

@@ -124,21 +124,6 @@ audit_actor(char *buf, size_t cap)
 	snprintf(buf, cap, "sbdctl:%s", user);
 }
 
-int
-getopt_failed(const char *usage, char **argv, int ch)
-{
-	const char *arg = argv[optind - 1];
-
-	if (strncmp(arg, "--", 2) == 0)
-		return usage_err(usage, ch == ':' ?
-		    "option %s needs an argument" :
-		    "unknown option or unexpected argument: %s", arg);
-	if (ch == ':')
-		return usage_err(usage, "option -%c needs an argument",
-		    optopt);
-	return usage_err(usage, "unknown option -%c", optopt);
-}
-
 /* ---- option values ---------------------------------------------------- */
 
 /*

@@ -233,3 +233,22 @@ hex_colon(const uint8_t *p, size_t n, char *out, size_t outsz)
 		o += (size_t)snprintf(out + o, outsz - o, "%s%02X",
 		    i ? ":" : "", p[i]);
 }
+
+/*
+ * getopt_long's own messages would name the verb word as the program, so
+ * opterr is off and this reports what went wrong instead.
+ */
+int
+getopt_failed(const char *usage, char **argv, int ch)
+{
+	const char *arg = argv[optind - 1];
+
+	if (strncmp(arg, "--", 2) == 0)
+		return usage_err(usage, ch == ':' ?
+		    "option %s needs an argument" :
+		    "unknown option or unexpected argument: %s", arg);
+	if (ch == ':')
+		return usage_err(usage, "option -%c needs an argument",
+		    optopt);
+	return usage_err(usage, "unknown option -%c", optopt);
+}
