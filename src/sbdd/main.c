@@ -240,7 +240,7 @@ sbdd_transfer_done(struct sbdd *d, enum sbdd_proto proto,
     const struct sockaddr *peer, const char *name, const struct sbdd_hit *hit,
     const char *result, uint64_t bytes, uint64_t usec)
 {
-	char a[INET6_ADDRSTRLEN + 8], n[72], hex[41];
+	char a[INET6_ADDRSTRLEN + 8], n[72];
 	uint8_t md[20];
 
 	log_name(name, n, sizeof(n));
@@ -253,12 +253,16 @@ sbdd_transfer_done(struct sbdd *d, enum sbdd_proto proto,
 		return;
 	switch (hit->kind) {
 	case SBDD_KIND_ITL:
-		if (hit->blob->data == NULL ||
-		    EVP_Digest(hit->blob->data, hit->blob->len, md, NULL,
-		    EVP_sha1(), NULL) != 1)
-			return;
-		sbd_hex(md, sizeof(md), hex);
-		note_add(hit->mac, hex);
+		/* One digest per ITL, not one per transfer. */
+		if (!hit->blob->has_sha1) {
+			if (hit->blob->data == NULL ||
+			    EVP_Digest(hit->blob->data, hit->blob->len, md,
+			    NULL, EVP_sha1(), NULL) != 1)
+				return;
+			sbd_hex(md, sizeof(md), hit->blob->sha1);
+			hit->blob->has_sha1 = 1;
+		}
+		note_add(hit->mac, hit->blob->sha1);
 		break;
 	case SBDD_KIND_CONFIG_SIGNED:
 	case SBDD_KIND_CONFIG_ENC:

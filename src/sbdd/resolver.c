@@ -622,11 +622,14 @@ sign_async(struct sbdd *d, enum sbdd_proto proto, const char *name,
 
 /*
  * A device's configuration source: the administrator's SEP<MAC>.cnf.xml
- * when there is one, else the generated one.
+ * when there is one, else the generated one.  A generated configuration
+ * is kept in the cache only when it is served as it is (keep): one that
+ * is only signed or encrypted lives on in the cache as that file, and
+ * keeping both would double the cache a fleet of secure phones needs.
  */
 static enum sbdd_result
 config_source(struct sbdd *d, const char *cnf, const struct dev *v,
-    struct sbdd_blob **out, struct stat *st, int *has_st)
+    int keep, struct sbdd_blob **out, struct stat *st, int *has_st)
 {
 	enum sbdd_result res;
 
@@ -655,7 +658,8 @@ config_source(struct sbdd *d, const char *cnf, const struct dev *v,
 		free(xml);
 		return SBDD_FAILED;
 	}
-	cache_put(d, cnf, SBDD_KIND_CONFIG, v->row.mac, b, NULL);
+	if (keep)
+		cache_put(d, cnf, SBDD_KIND_CONFIG, v->row.mac, b, NULL);
 	*out = b;
 	return SBDD_OK;
 }
@@ -678,7 +682,8 @@ build_enc(struct sbdd *d, const char *cnf, const struct dev *v,
 
 	snprintf(ename, sizeof(ename), "%s.enc.sgn", cnf);
 	snprintf(sname, sizeof(sname), "%s.sgn", cnf);
-	if ((res = config_source(d, cnf, v, &src, &st, &has_st)) != SBDD_OK)
+	if ((res = config_source(d, cnf, v, 0, &src, &st, &has_st)) !=
+	    SBDD_OK)
 		return res;
 	res = SBDD_FAILED;
 	if (r->key == NULL || src->len > SBD_CONF_MAX)
@@ -779,7 +784,8 @@ resolve_config(struct sbdd *d, enum sbdd_proto proto, const char *name,
 		return SBDD_NOTFOUND;
 	if (sfx == SFX_SGN && cached_built(d, name, cnf, hit))
 		return SBDD_OK;
-	if ((res = config_source(d, cnf, v, &src, &st, &has_st)) != SBDD_OK)
+	if ((res = config_source(d, cnf, v, sfx == SFX_PLAIN, &src, &st,
+	    &has_st)) != SBDD_OK)
 		return res;
 	if (sfx == SFX_PLAIN) {
 		hit->kind = SBDD_KIND_CONFIG;

@@ -121,6 +121,8 @@ struct sbdd_blob {
 	size_t len;
 	int fd;			/* -1 for memory blobs */
 	uint8_t *data;		/* NULL for descriptor blobs */
+	int has_sha1;		/* sha1 computed (loop thread only) */
+	char sha1[41];		/* hex SHA-1 of the bytes, for notes */
 };
 
 /* A memory blob holding a copy of p (or taking ownership of p: _take). */
