@@ -36,7 +36,8 @@ then
 	done
 fi
 rm -f "$RUN/ports"
-"$SBDD" -d "$VAR" -n "$NODE" -f 2>>"$VAR/sbdd.log" &
+# Detached from our output, so `make run | ...` ends when make does.
+"$SBDD" -d "$VAR" -n "$NODE" -f </dev/null >/dev/null 2>>"$VAR/sbdd.log" &
 i=0
 while [ ! -s "$RUN/ports" ] && [ $i -lt 100 ]; do
 	sleep 0.1; i=$((i + 1))

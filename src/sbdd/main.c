@@ -398,19 +398,22 @@ conf_set(struct sbdd_conf *c, const char *key, const char *v)
 static int
 conf_setting(struct sbdd_conf *c, const char *kv, const char *where)
 {
-	char key[64], *eq;
-	const char *v;
+	char key[64];
+	const char *eq, *v, *k = kv;
+	size_t n;
 
-	if ((eq = strchr(kv, '=')) == NULL || (size_t)(eq - kv) >= sizeof(key))
+	while (*k == ' ' || *k == '\t')
+		k++;
+	if ((eq = strchr(k, '=')) == NULL ||
+	    (n = (size_t)(eq - k)) >= sizeof(key))
 		goto bad;
-	memcpy(key, kv, (size_t)(eq - kv));
-	key[eq - kv] = '\0';
-	/* Trim blanks around the key and before the value. */
-	while (eq > kv && (key[eq - kv - 1] == ' ' || key[eq - kv - 1] == '\t'))
-		key[--eq - kv] = '\0';
-	v = strchr(kv, '=') + 1;
-	while (*v == ' ' || *v == '\t')
-		v++;
+	/* "key = value": blanks around the key and before the value. */
+	memcpy(key, k, n);
+	while (n > 0 && (key[n - 1] == ' ' || key[n - 1] == '\t'))
+		n--;
+	key[n] = '\0';
+	for (v = eq + 1; *v == ' ' || *v == '\t'; v++)
+		;
 	if (conf_set(c, key, v) == 0)
 		return 0;
 bad:

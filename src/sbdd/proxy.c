@@ -99,35 +99,37 @@ cache_store(struct sbdd_proxy *p, const char *name, struct sbdd_blob *b,
 	time_t now = time(NULL);
 	struct pcache *c = NULL;
 	size_t i, oldest = 0;
+	char *copy;
 
 	if (ttl == 0)
 		return;
+	/* The entry for name, else an expired one, else the oldest. */
 	for (i = 0; i < p->ncache; i++) {
-		if (strcmp(p->cache[i].name, name) == 0 ||
-		    p->cache[i].expires <= now) {
+		if (strcmp(p->cache[i].name, name) == 0) {
 			c = &p->cache[i];
 			break;
 		}
+		if (c == NULL && p->cache[i].expires <= now)
+			c = &p->cache[i];
 		if (p->cache[i].expires < p->cache[oldest].expires)
 			oldest = i;
 	}
 	if (c == NULL && p->ncache < PROXY_CACHE_MAX) {
-		c = &p->cache[p->ncache];
-		if ((c->name = strdup(name)) == NULL)
+		if ((copy = strdup(name)) == NULL)
 			return;
-		p->ncache++;
+		c = &p->cache[p->ncache++];
+		c->name = copy;
 	} else if (c == NULL) {
 		c = &p->cache[oldest];
 	}
-	if (c->name == NULL || strcmp(c->name, name) != 0) {
-		free(c->name);
-		if ((c->name = strdup(name)) == NULL) {
-			sbdd_blob_unref(c->blob);
-			c->blob = NULL;
+	if (strcmp(c->name, name) != 0) {
+		if ((copy = strdup(name)) == NULL) {
+			/* Forget the slot rather than file it wrongly. */
 			c->expires = 0;
-			c->name = strdup("");
 			return;
 		}
+		free(c->name);
+		c->name = copy;
 	}
 	sbdd_blob_unref(c->blob);
 	c->blob = b != NULL ? sbdd_blob_ref(b) : NULL;
