@@ -666,6 +666,121 @@ sbd_store_device_note_reported(struct sbd_store *st, const char *mac,
 	return device_note(st, SBD_NOTE_REPORTED, mac, sha1, when);
 }
 
+/* A task an administrator may set or sbdd may record (store.h). */
+static int
+capf_task_ok(const struct sbd_capf_task *t)
+{
+	size_t n, i;
+
+	if (t->op < SBD_CAPF_OP_NONE || t->op > SBD_CAPF_OP_DELETE ||
+	    t->auth < SBD_CAPF_AUTH_PASSWORD || t->auth > SBD_CAPF_AUTH_MIC ||
+	    !str_ok(t->status, sizeof(t->status), 0))
+		return 0;
+	n = strnlen(t->password, sizeof(t->password));
+	if (n == sizeof(t->password))
+		return 0;
+	if (t->auth == SBD_CAPF_AUTH_PASSWORD && t->op != SBD_CAPF_OP_NONE &&
+	    (n < SBD_CAPF_PW_MIN || n > SBD_CAPF_PW_MAX))
+		return 0;
+	if (t->auth != SBD_CAPF_AUTH_PASSWORD && n != 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (t->password[i] < '0' || t->password[i] > '9')
+			return 0;
+	if (t->key_ec)
+		return t->key_size == 256 || t->key_size == 384 ||
+		    t->key_size == 521;
+	return t->key_size == 1024 || t->key_size == 2048 ||
+	    t->key_size == 3072 || t->key_size == 4096;
+}
+
+int
+sbd_store_device_capf(struct sbd_store *st, const char *mac,
+    const struct sbd_capf_task *t)
+{
+	char m[SBD_MAC_LEN + 1];
+	int err;
+
+	if (t == NULL || (err = sbd_mac_parse(mac, m)) != 0)
+		return SBD_ERR_INVAL;
+	if (!capf_task_ok(t))
+		return SBD_ERR_VALUE;
+	if ((err = op_begin(st)) == 0)
+		err = op_end(st, st->ops->device_capf(st->be, m, t));
+	return err;
+}
+
+/* ---- certificates trusted beyond the cluster's own ------------------- */
+
+int
+sbd_store_trust_add(struct sbd_store *st, const struct sbd_trust *t)
+{
+	struct sbd_trust v;
+	uint8_t md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	size_t i;
+	int err = SBD_ERR_INVAL;
+
+	if (t == NULL || t->der == NULL || t->der_len == 0 ||
+	    t->der_len > SBD_DEVCERT_MAX || t->nroles == 0 ||
+	    t->nroles > SBD_TRUST_ROLES_MAX || t->ttl > SBD_TVS_TTL_MAX ||
+	    !str_ok(t->description, sizeof(t->description), 0))
+		goto out;
+	v = *t;
+	if (EVP_Digest(t->der, t->der_len, md, &mdlen, EVP_sha256(),
+	    NULL) != 1 || mdlen != 32) {
+		err = SBD_ERR_CRYPTO;
+		goto out;
+	}
+	for (i = 0; i < mdlen; i++)
+		snprintf(v.sha256 + 2 * i, 3, "%02x", md[i]);
+	v.created = (int64_t)time(NULL);
+	if ((err = op_begin(st)) == 0)
+		err = op_end(st, st->ops->trust_add(st->be, &v));
+out:
+	return err;
+}
+
+int
+sbd_store_trust_remove(struct sbd_store *st, const char *sha256)
+{
+	char h[65];
+	size_t i;
+	int err;
+
+	if (sha256 == NULL || strnlen(sha256, 65) != 64)
+		return SBD_ERR_VALUE;
+	for (i = 0; i < 64; i++) {
+		if (!isxdigit((unsigned char)sha256[i]))
+			return SBD_ERR_VALUE;
+		h[i] = (char)tolower((unsigned char)sha256[i]);
+	}
+	h[64] = '\0';
+	if ((err = op_begin(st)) == 0)
+		err = op_end(st, st->ops->trust_remove(st->be, h));
+	return err;
+}
+
+int
+sbd_store_trust_list(struct sbd_store *st, struct sbd_trust **out, size_t *n)
+{
+	if (out == NULL || n == NULL)
+		return SBD_ERR_INVAL;
+	return st->ops->trust_list(st->be, out, n);
+}
+
+void
+sbd_trust_list_free(struct sbd_trust *t, size_t n)
+{
+	size_t i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(t[i].der);
+	free(t);
+}
+
 /* ---- enterprise parameters -------------------------------------------- */
 
 int

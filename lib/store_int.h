@@ -80,6 +80,15 @@ struct sbd_store_ops {
 	int (*device_note)(struct sbd_store_be *be, enum sbd_store_note what,
 	    const char *mac, const char *sha1, int64_t when);
 
+	/* Only the capf_* columns; SBD_ERR_NOTFOUND for an unknown mac. */
+	int (*device_capf)(struct sbd_store_be *be, const char *mac,
+	    const struct sbd_capf_task *t);
+
+	int (*trust_add)(struct sbd_store_be *be, const struct sbd_trust *t);
+	int (*trust_remove)(struct sbd_store_be *be, const char *sha256);
+	int (*trust_list)(struct sbd_store_be *be, struct sbd_trust **out,
+	    size_t *n);
+
 	int (*param_get)(struct sbd_store_be *be, const char *name, char *val,
 	    size_t cap);
 	int (*param_set)(struct sbd_store_be *be, const char *name,

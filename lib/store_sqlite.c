@@ -27,7 +27,8 @@
 
 #define BUSY_TIMEOUT_MS	5000
 
-#define STMT_CACHE	32	/* prepared statements kept per handle */
+#define STMT_CACHE	16	/* prepared statements kept per handle:
+				 * sbdd uses about a dozen over and over */
 
 /*
  * Prepared statements are kept for reuse, keyed by the address of their
@@ -152,7 +153,39 @@ static const char migration1[] =
 
 	"PRAGMA user_version = 1;";
 
-static const char *const migrations[] = { migration1 };
+/*
+ * 2: a device's CAPF task and its outcome (FORMATS.md 8), and the
+ * certificates TVS vouches for beyond the cluster's own.
+ */
+static const char migration2[] =
+	"ALTER TABLE device ADD COLUMN capf_op INTEGER NOT NULL DEFAULT 0"
+	" CHECK (capf_op BETWEEN 0 AND 3);"
+	"ALTER TABLE device ADD COLUMN capf_auth INTEGER NOT NULL DEFAULT 2"
+	" CHECK (capf_auth BETWEEN 1 AND 4);"
+	"ALTER TABLE device ADD COLUMN capf_password TEXT NOT NULL"
+	" DEFAULT '';"
+	"ALTER TABLE device ADD COLUMN capf_key_ec INTEGER NOT NULL DEFAULT 0"
+	" CHECK (capf_key_ec IN (0, 1));"
+	"ALTER TABLE device ADD COLUMN capf_key_size INTEGER NOT NULL"
+	" DEFAULT 2048;"
+	"ALTER TABLE device ADD COLUMN capf_status TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE device ADD COLUMN capf_at INTEGER NOT NULL DEFAULT 0;"
+
+	"CREATE TABLE trust ("
+	" sha256 TEXT PRIMARY KEY NOT NULL CHECK (length(sha256) = 64),"
+	" der BLOB NOT NULL,"
+	" roles BLOB NOT NULL CHECK (length(roles) BETWEEN 1 AND 8),"
+	" ttl INTEGER NOT NULL CHECK (ttl BETWEEN 0 AND 2592000),"
+	" description TEXT NOT NULL,"
+	" created INTEGER NOT NULL) STRICT;"
+#define GEN_BUMP " BEGIN UPDATE meta SET generation = generation + 1; END;"
+	"CREATE TRIGGER trust_gen_i AFTER INSERT ON trust" GEN_BUMP
+	"CREATE TRIGGER trust_gen_u AFTER UPDATE ON trust" GEN_BUMP
+	"CREATE TRIGGER trust_gen_d AFTER DELETE ON trust" GEN_BUMP
+#undef GEN_BUMP
+	"PRAGMA user_version = 2;";
+
+static const char *const migrations[] = { migration1, migration2 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
     SBD_STORE_SCHEMA, "SBD_STORE_SCHEMA must count the migrations");
@@ -164,7 +197,10 @@ _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
 #define DEVICE_COLS	"mac, name, model, description, profile, tvs1, " \
 			"tvs2, tvs3, cert_kind, cert_der, served_itl_sha1, " \
 			"served_itl_at, config_at, reported_sha1, " \
-			"reported_at, created"
+			"reported_at, created, capf_op, capf_auth, " \
+			"capf_password, capf_key_ec, capf_key_size, " \
+			"capf_status, capf_at"
+#define TRUST_COLS	"sha256, der, roles, ttl, description, created"
 #define AUDIT_COLS	"id, at, actor, action, detail"
 
 /* Record a failure's text and return err. */
@@ -235,7 +271,7 @@ sq_release(struct sbd_store_be *q, sqlite3_stmt *s)
 			return;
 		}
 	}
-	sq_release(q, s);
+	sqlite3_finalize(s);
 }
 
 /* A prepared statement for sql, from the cache when one is idle. */
@@ -515,6 +551,13 @@ row_device(struct sbd_store_be *q, sqlite3_stmt *s, void *p)
 	bad |= col_str(s, 13, d->reported_sha1, sizeof(d->reported_sha1));
 	d->reported_at = sqlite3_column_int64(s, 14);
 	d->created = sqlite3_column_int64(s, 15);
+	d->capf.op = (enum sbd_capf_op)sqlite3_column_int(s, 16);
+	d->capf.auth = (enum sbd_capf_auth)sqlite3_column_int(s, 17);
+	bad |= col_str(s, 18, d->capf.password, sizeof(d->capf.password));
+	d->capf.key_ec = sqlite3_column_int(s, 19);
+	d->capf.key_size = (uint16_t)sqlite3_column_int(s, 20);
+	bad |= col_str(s, 21, d->capf.status, sizeof(d->capf.status));
+	d->capf.status_at = sqlite3_column_int64(s, 22);
 	if (bad) {
 		err = bad_row(q, "device");
 		goto out;
@@ -1031,6 +1074,88 @@ sq_device_note(struct sbd_store_be *q, enum sbd_store_note what,
 	return sq_exec(q, 0, sql[what], "tti", mac, sha1, when);
 }
 
+/* The task columns only: not in the generation trigger's list. */
+static int
+sq_device_capf(struct sbd_store_be *q, const char *mac,
+    const struct sbd_capf_task *t)
+{
+	return sq_exec(q, 1, "UPDATE device SET capf_op = ?2, capf_auth = ?3, "
+	    "capf_password = ?4, capf_key_ec = ?5, capf_key_size = ?6, "
+	    "capf_status = ?7, capf_at = ?8 WHERE mac = ?1", "tiitiiti", mac,
+	    (int64_t)t->op, (int64_t)t->auth, t->password, (int64_t)t->key_ec,
+	    (int64_t)t->key_size, t->status, t->status_at);
+}
+
+/* The blobs are copied last, so a refused row allocates nothing. */
+static int
+row_trust(struct sbd_store_be *q, sqlite3_stmt *s, void *p)
+{
+	struct sbd_trust *t = p;
+	const void *der, *roles;
+	size_t len, nr;
+	int64_t ttl;
+
+	memset(t, 0, sizeof(*t));
+	der = sqlite3_column_blob(s, 1);
+	len = (size_t)sqlite3_column_bytes(s, 1);
+	roles = sqlite3_column_blob(s, 2);
+	nr = (size_t)sqlite3_column_bytes(s, 2);
+	ttl = sqlite3_column_int64(s, 3);
+	if (col_str(s, 0, t->sha256, sizeof(t->sha256)) ||
+	    col_str(s, 4, t->description, sizeof(t->description)) ||
+	    der == NULL || len == 0 || roles == NULL || nr == 0 ||
+	    nr > SBD_TRUST_ROLES_MAX || ttl < 0 || ttl > SBD_TVS_TTL_MAX)
+		return bad_row(q, "trust");
+	memcpy(t->roles, roles, nr);
+	t->nroles = nr;
+	t->ttl = (uint32_t)ttl;
+	t->created = sqlite3_column_int64(s, 5);
+	if ((t->der = malloc(len)) == NULL)
+		return SBD_ERR_NOMEM;
+	memcpy(t->der, der, len);
+	t->der_len = len;
+	return 0;
+}
+
+static int
+sq_trust_add(struct sbd_store_be *q, const struct sbd_trust *t)
+{
+	return sq_exec(q, 0, "INSERT INTO trust (" TRUST_COLS ") "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)", "tbbiti", t->sha256,
+	    (const void *)t->der, t->der_len, (const void *)t->roles,
+	    t->nroles, (int64_t)t->ttl, t->description, t->created);
+}
+
+static int
+sq_trust_remove(struct sbd_store_be *q, const char *sha256)
+{
+	return sq_exec(q, 1, "DELETE FROM trust WHERE sha256 = ?1", "t",
+	    sha256);
+}
+
+static int
+sq_trust_list(struct sbd_store_be *q, struct sbd_trust **out, size_t *n)
+{
+	sqlite3_stmt *s = NULL;
+	void *arr = NULL;
+	size_t cnt = 0;
+	int err;
+
+	if ((err = sq_prep(q, &s, "SELECT " TRUST_COLS " FROM trust "
+	    "ORDER BY sha256", "")) != 0)
+		goto out;
+	if ((err = sq_collect(q, s, sizeof(**out), row_trust, &arr,
+	    &cnt)) != 0)
+		goto out;
+	*out = arr;
+	*n = cnt;
+	arr = NULL;
+	cnt = 0;
+out:
+	sbd_trust_list_free(arr, cnt);
+	return err;
+}
+
 static int
 sq_param_get(struct sbd_store_be *q, const char *name, char *val,
     size_t cap)
@@ -1126,6 +1251,10 @@ const struct sbd_store_ops sbd_store_sqlite_ops = {
 	.device_get = sq_device_get,
 	.device_list = sq_device_list,
 	.device_note = sq_device_note,
+	.device_capf = sq_device_capf,
+	.trust_add = sq_trust_add,
+	.trust_remove = sq_trust_remove,
+	.trust_list = sq_trust_list,
 	.param_get = sq_param_get,
 	.param_set = sq_param_set,
 	.audit_add = sq_audit_add,

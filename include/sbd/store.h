@@ -61,7 +61,7 @@ void sbd_store_close(struct sbd_store *st);	/* NULL is a no-op */
 const char *sbd_store_errmsg(const struct sbd_store *st);
 
 /* Schema version after migrations (SBD_STORE_SCHEMA when current). */
-#define SBD_STORE_SCHEMA	1
+#define SBD_STORE_SCHEMA	2
 int sbd_store_schema(struct sbd_store *st, int *version) SBD_WUR;
 
 /*
@@ -185,6 +185,43 @@ enum sbd_profile {
 	SBD_PROFILE_ENCRYPTED = 2,	/* encrypted config */
 };
 
+/*
+ * A device's CAPF task (FORMATS.md 8), as CUCM's phone page sets it: the
+ * operation to run at the phone's next CAPF session, how the phone must
+ * authenticate, and the key it must generate.
+ */
+enum sbd_capf_op {
+	SBD_CAPF_OP_NONE = 0,
+	SBD_CAPF_OP_INSTALL = 1,	/* install or upgrade the LSC */
+	SBD_CAPF_OP_FETCH = 2,		/* read the phone's certificate */
+	SBD_CAPF_OP_DELETE = 3,		/* remove the phone's LSC */
+};
+
+/* CAPF AUTH_TYPE codes (FORMATS.md 8.2), CUCM's capfAuthMode 1..4. */
+enum sbd_capf_auth {
+	SBD_CAPF_AUTH_PASSWORD = 1,	/* "By Authentication String" */
+	SBD_CAPF_AUTH_NULL = 2,		/* "By Null String" */
+	SBD_CAPF_AUTH_LSC = 3,		/* "By Existing Certificate (LSC)" */
+	SBD_CAPF_AUTH_MIC = 4,		/* "By Existing Certificate (MIC)" */
+};
+
+#define SBD_CAPF_PW_MIN		4	/* CUCM: 4..10 digits */
+#define SBD_CAPF_PW_MAX		10
+#define SBD_CAPF_STATUS_MAX	64
+
+struct sbd_capf_task {
+	enum sbd_capf_op op;
+	enum sbd_capf_auth auth;
+	char password[SBD_CAPF_PW_MAX + 1];	/* digits; "" unless PASSWORD */
+	int key_ec;			/* 0: RSA, 1: EC */
+	uint16_t key_size;		/* RSA 1024..4096 bits; EC 256, 384
+					 * or 521 (the curve) */
+	char status[SBD_CAPF_STATUS_MAX];	/* CUCM's words: "Pending",
+					 * "Upgrade Success", "Operation
+					 * Failed: ..."; "" never run */
+	int64_t status_at;
+};
+
 struct sbd_device {
 	char mac[SBD_MAC_LEN + 1];	/* 12 upper-case hex digits */
 	char name[SBD_DEVNAME_MAX + 1];	/* "SEP" + mac */
@@ -202,6 +239,7 @@ struct sbd_device {
 	int64_t config_at;		/* last signed config fetched */
 	char reported_sha1[41];		/* DeviceTLInfo from the phone */
 	int64_t reported_at;
+	struct sbd_capf_task capf;	/* set with sbd_store_device_capf */
 	int64_t created;
 };
 
@@ -244,7 +282,58 @@ int sbd_store_device_note_config(struct sbd_store *st, const char *mac,
 int sbd_store_device_note_reported(struct sbd_store *st, const char *mac,
     const char *sha1, int64_t when) SBD_WUR;
 
+/*
+ * Set mac's CAPF task (administrator) or record its outcome (sbdd's CAPF
+ * service, with op back to NONE and the password cleared).  Refused
+ * (SBD_ERR_VALUE): an unknown op or auth, a PASSWORD task without 4..10
+ * digits, a password with another auth, RSA sizes other than 1024, 2048,
+ * 3072 and 4096, EC sizes other than 256, 384 and 521.  The device's
+ * certificate is changed with sbd_store_device_update in the same
+ * transaction when an install or delete succeeds.
+ */
+int sbd_store_device_capf(struct sbd_store *st, const char *mac,
+    const struct sbd_capf_task *t) SBD_WUR;
+
+/* ---- certificates trusted beyond the cluster's own ------------------- */
+
+/*
+ * TVS vouches for every certificate of the cluster (the cert table) and
+ * for these: certificates an administrator imports, such as the HTTPS
+ * server of a phone service ("Directories", seed 002).
+ */
+#define SBD_TRUST_ROLES_MAX	8
+
+struct sbd_trust {
+	char sha256[65];		/* lowercase hex of the DER's SHA-256 */
+	uint8_t *der;			/* malloc'ed */
+	size_t der_len;
+	uint8_t roles[SBD_TRUST_ROLES_MAX];	/* enum sbd_role codes */
+	size_t nroles;			/* 1..SBD_TRUST_ROLES_MAX */
+	uint32_t ttl;			/* seconds; 0 = the cluster's */
+	char description[SBD_NAME_MAX];
+	int64_t created;
+};
+
+/* Add (sha256 is computed from der; SBD_ERR_EXISTS if present). */
+int sbd_store_trust_add(struct sbd_store *st, const struct sbd_trust *t)
+    SBD_WUR;
+int sbd_store_trust_remove(struct sbd_store *st, const char *sha256) SBD_WUR;
+/* Every entry, by sha256; release with sbd_trust_list_free(). */
+int sbd_store_trust_list(struct sbd_store *st, struct sbd_trust **out,
+    size_t *n) SBD_WUR;
+void sbd_trust_list_free(struct sbd_trust *t, size_t n);
+
 /* ---- enterprise parameters -------------------------------------------- */
+
+/*
+ * Parameters sbdd reads (names are the store's keys):
+ *   tvs_ttl          seconds a phone may cache a TVS verdict (default
+ *                    86400, range 1..2592000, FORMATS.md 7.6)
+ *   rollback_pre80   "true": "Prepare Cluster for Rollback to pre 8.0"
+ *   capf_lsc_days    validity of issued LSCs (default 1825, 1..3650)
+ */
+#define SBD_TVS_TTL_DEFAULT	86400
+#define SBD_TVS_TTL_MAX		2592000
 
 /* SBD_ERR_NOTFOUND when unset; a value that does not fit in cap (with
  * its NUL) is SBD_ERR_TOOBIG, never cut. */

@@ -4,6 +4,7 @@
  * directly with sqlite3 where a test must get around the library (the
  * audit log's triggers, a schema from the future).
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <limits.h>
 #include <setjmp.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
 #include <sqlite3.h>
 
 #include "sbd/store.h"
@@ -990,6 +992,348 @@ test_two_handles(void **state)
 	sbd_store_close(a);
 }
 
+
+/* ---- CAPF tasks, the trust table, migration 2 -------------------------- */
+
+static void
+capf_task(struct sbd_capf_task *t, enum sbd_capf_op op,
+    enum sbd_capf_auth auth, const char *pw, int ec, uint16_t size)
+{
+	memset(t, 0, sizeof(*t));
+	t->op = op;
+	t->auth = auth;
+	snprintf(t->password, sizeof(t->password), "%s", pw);
+	t->key_ec = ec;
+	t->key_size = size;
+	snprintf(t->status, sizeof(t->status), "Pending");
+	t->status_at = 1700000000;
+}
+
+static void
+test_capf_task(void **state)
+{
+	static const struct {
+		enum sbd_capf_op op;
+		enum sbd_capf_auth auth;
+		const char *pw;
+		int ec;
+		uint16_t size;
+	} bad[] = {
+		{ 4, SBD_CAPF_AUTH_NULL, "", 0, 2048 },		/* op */
+		{ SBD_CAPF_OP_INSTALL, 0, "", 0, 2048 },	/* auth */
+		{ SBD_CAPF_OP_INSTALL, 5, "", 0, 2048 },
+		{ SBD_CAPF_OP_INSTALL, SBD_CAPF_AUTH_PASSWORD, "123", 0, 2048 },
+		{ SBD_CAPF_OP_INSTALL, SBD_CAPF_AUTH_PASSWORD, "", 0, 2048 },
+		{ SBD_CAPF_OP_INSTALL, SBD_CAPF_AUTH_PASSWORD, "12a45", 0,
+		    2048 },
+		{ SBD_CAPF_OP_INSTALL, SBD_CAPF_AUTH_NULL, "1234", 0, 2048 },
+		{ SBD_CAPF_OP_INSTALL, SBD_CAPF_AUTH_NULL, "", 0, 2047 },
+		{ SBD_CAPF_OP_INSTALL, SBD_CAPF_AUTH_NULL, "", 0, 512 },
+		{ SBD_CAPF_OP_INSTALL, SBD_CAPF_AUTH_NULL, "", 1, 2048 },
+		{ SBD_CAPF_OP_INSTALL, SBD_CAPF_AUTH_NULL, "", 1, 224 },
+	};
+	struct sbd_store *st;
+	struct sbd_device d, got;
+	struct sbd_capf_task t;
+	int64_t g;
+	size_t i;
+
+	(void)state;
+	st = new_store("capf.db");
+	add_node(st, "pub", 1, SBD_SVC_TFTP | SBD_SVC_TVS | SBD_SVC_CAPF);
+	fill_device(&d, "00aabbccddee", "pub", "");
+	assert_int_equal(sbd_store_device_add(st, &d), 0);
+
+	/* A new device has no task; the defaults are null auth, RSA-2048. */
+	assert_int_equal(sbd_store_device_get(st, "00AABBCCDDEE", &got), 0);
+	assert_int_equal(got.capf.op, SBD_CAPF_OP_NONE);
+	assert_int_equal(got.capf.auth, SBD_CAPF_AUTH_NULL);
+	assert_int_equal(got.capf.key_size, 2048);
+	assert_string_equal(got.capf.status, "");
+	sbd_device_clear(&got);
+
+	/* A task round-trips and does not move the generation: sbdd reads
+	 * it per session and must not rebuild what it serves. */
+	g = gen(st);
+	capf_task(&t, SBD_CAPF_OP_INSTALL, SBD_CAPF_AUTH_PASSWORD,
+	    "0123456789", 1, 384);
+	assert_int_equal(sbd_store_device_capf(st, "00:AA:BB:CC:DD:EE", &t),
+	    0);
+	assert_int_equal(gen(st), g);
+	assert_int_equal(sbd_store_device_get(st, "SEP00AABBCCDDEE", &got),
+	    0);
+	assert_int_equal(got.capf.op, SBD_CAPF_OP_INSTALL);
+	assert_int_equal(got.capf.auth, SBD_CAPF_AUTH_PASSWORD);
+	assert_string_equal(got.capf.password, "0123456789");
+	assert_int_equal(got.capf.key_ec, 1);
+	assert_int_equal(got.capf.key_size, 384);
+	assert_string_equal(got.capf.status, "Pending");
+	assert_int_equal(got.capf.status_at, 1700000000);
+	sbd_device_clear(&got);
+
+	/* Every refusal leaves the stored task as it was. */
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		capf_task(&t, bad[i].op, bad[i].auth, bad[i].pw, bad[i].ec,
+		    bad[i].size);
+		assert_int_equal(sbd_store_device_capf(st, "00AABBCCDDEE",
+		    &t), SBD_ERR_VALUE);
+	}
+	assert_int_equal(sbd_store_device_get(st, "00AABBCCDDEE", &got), 0);
+	assert_string_equal(got.capf.password, "0123456789");
+	assert_int_equal(got.capf.key_size, 384);
+	sbd_device_clear(&got);
+
+	/* The outcome: no operation pending, password cleared. */
+	capf_task(&t, SBD_CAPF_OP_NONE, SBD_CAPF_AUTH_PASSWORD, "", 0, 2048);
+	snprintf(t.status, sizeof(t.status), "Upgrade Success");
+	assert_int_equal(sbd_store_device_capf(st, "00AABBCCDDEE", &t), 0);
+	assert_int_equal(sbd_store_device_get(st, "00AABBCCDDEE", &got), 0);
+	assert_int_equal(got.capf.op, SBD_CAPF_OP_NONE);
+	assert_string_equal(got.capf.password, "");
+	assert_string_equal(got.capf.status, "Upgrade Success");
+	sbd_device_clear(&got);
+
+	capf_task(&t, SBD_CAPF_OP_DELETE, SBD_CAPF_AUTH_LSC, "", 0, 4096);
+	assert_int_equal(sbd_store_device_capf(st, "001122334455", &t),
+	    SBD_ERR_NOTFOUND);
+	assert_int_equal(sbd_store_device_capf(st, "not-a-mac", &t),
+	    SBD_ERR_INVAL);
+	assert_int_equal(sbd_store_device_capf(st, "00AABBCCDDEE", NULL),
+	    SBD_ERR_INVAL);
+	sbd_store_close(st);
+}
+
+static void
+test_trust(void **state)
+{
+	struct sbd_store *st;
+	struct sbd_trust t, *list = NULL;
+	uint8_t der[300], der2[40];
+	size_t n = 99, i;
+	int64_t g;
+
+	(void)state;
+	st = new_store("trust.db");
+	for (i = 0; i < sizeof(der); i++)
+		der[i] = (uint8_t)(i * 13 + 5);
+	memset(der2, 0x5a, sizeof(der2));
+	memset(&t, 0, sizeof(t));
+	t.der = der;
+	t.der_len = sizeof(der);
+	t.roles[0] = 7;
+	t.roles[1] = 1;
+	t.nroles = 2;
+	t.ttl = 600;
+	snprintf(t.description, sizeof(t.description), "directories");
+
+	g = gen(st);
+	assert_int_equal(sbd_store_trust_add(st, &t), 0);
+	/* TVS answers from the trust table: a change must reach sbdd. */
+	assert_true(gen(st) > g);
+	assert_int_equal(sbd_store_trust_add(st, &t), SBD_ERR_EXISTS);
+	t.der = der2;
+	t.der_len = sizeof(der2);
+	t.nroles = 1;
+	t.ttl = 0;
+	assert_int_equal(sbd_store_trust_add(st, &t), 0);
+
+	assert_int_equal(sbd_store_trust_list(st, &list, &n), 0);
+	assert_int_equal(n, 2);
+	/* Ordered by SHA-256; each has its own bytes, roles and TTL. */
+	assert_true(strcmp(list[0].sha256, list[1].sha256) < 0);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(strlen(list[i].sha256), 64);
+		if (list[i].der_len == sizeof(der)) {
+			assert_memory_equal(list[i].der, der, sizeof(der));
+			assert_int_equal(list[i].nroles, 2);
+			assert_int_equal(list[i].roles[0], 7);
+			assert_int_equal(list[i].roles[1], 1);
+			assert_int_equal(list[i].ttl, 600);
+			assert_string_equal(list[i].description,
+			    "directories");
+		} else {
+			assert_int_equal(list[i].der_len, sizeof(der2));
+			assert_int_equal(list[i].nroles, 1);
+			assert_int_equal(list[i].ttl, 0);
+		}
+		assert_true(list[i].created > 0);
+	}
+	/* The key is the SHA-256 of the DER, in lowercase hex. */
+	for (i = 0; i < n && list[i].der_len != sizeof(der2); i++)
+		;
+	assert_true(i < n);
+	{
+		uint8_t md[EVP_MAX_MD_SIZE];
+		char hex[65];
+		unsigned mdlen = 0, k;
+
+		assert_int_equal(EVP_Digest(der2, sizeof(der2), md, &mdlen,
+		    EVP_sha256(), NULL), 1);
+		for (k = 0; k < mdlen; k++)
+			snprintf(hex + 2 * k, 3, "%02x", md[k]);
+		assert_string_equal(list[i].sha256, hex);
+	}
+
+	/* Removal by hash, in any case; unknown and malformed hashes. */
+	g = gen(st);
+	for (i = 0; list[0].sha256[i] != '\0'; i++)
+		list[0].sha256[i] = (char)toupper(
+		    (unsigned char)list[0].sha256[i]);
+	assert_int_equal(sbd_store_trust_remove(st, list[0].sha256), 0);
+	assert_true(gen(st) > g);
+	assert_int_equal(sbd_store_trust_remove(st, list[0].sha256),
+	    SBD_ERR_NOTFOUND);
+	assert_int_equal(sbd_store_trust_remove(st, "abc"), SBD_ERR_VALUE);
+	list[0].sha256[3] = 'g';
+	assert_int_equal(sbd_store_trust_remove(st, list[0].sha256),
+	    SBD_ERR_VALUE);
+	sbd_trust_list_free(list, n);
+	list = NULL;
+	assert_int_equal(sbd_store_trust_list(st, &list, &n), 0);
+	assert_int_equal(n, 1);
+	sbd_trust_list_free(list, n);
+
+	/* Refused: no roles, too many, TTL over 30 days, no DER. */
+	t.nroles = 0;
+	assert_int_equal(sbd_store_trust_add(st, &t), SBD_ERR_INVAL);
+	t.nroles = SBD_TRUST_ROLES_MAX + 1;
+	assert_int_equal(sbd_store_trust_add(st, &t), SBD_ERR_INVAL);
+	t.nroles = 1;
+	t.ttl = SBD_TVS_TTL_MAX + 1;
+	assert_int_equal(sbd_store_trust_add(st, &t), SBD_ERR_INVAL);
+	t.ttl = 1;
+	t.der = NULL;
+	assert_int_equal(sbd_store_trust_add(st, &t), SBD_ERR_INVAL);
+	sbd_trust_list_free(NULL, 3);
+	sbd_store_close(st);
+}
+
+/*
+ * A store made at schema 1 (before CAPF tasks and the trust table) is
+ * brought to the current schema at open, keeping its devices.
+ */
+static void
+test_migration_2(void **state)
+{
+	struct sbd_store *st;
+	struct sbd_device d, got;
+	struct sbd_trust *list = NULL;
+	char msg[256];
+	size_t n = 9;
+	int v = -1;
+
+	(void)state;
+	st = new_store("v1.db");
+	add_node(st, "pub", 1, SBD_SVC_TFTP | SBD_SVC_TVS);
+	fill_device(&d, "0000000000AA", "pub", "");
+	assert_int_equal(sbd_store_device_add(st, &d), 0);
+	sbd_store_close(st);
+	assert_int_equal(raw_exec(db_path("v1.db"),
+	    "DROP TABLE trust;"
+	    "ALTER TABLE device DROP COLUMN capf_op;"
+	    "ALTER TABLE device DROP COLUMN capf_auth;"
+	    "ALTER TABLE device DROP COLUMN capf_password;"
+	    "ALTER TABLE device DROP COLUMN capf_key_ec;"
+	    "ALTER TABLE device DROP COLUMN capf_key_size;"
+	    "ALTER TABLE device DROP COLUMN capf_status;"
+	    "ALTER TABLE device DROP COLUMN capf_at;"
+	    "PRAGMA user_version = 1;", msg, sizeof(msg)), SQLITE_OK);
+
+	st = NULL;
+	assert_int_equal(sbd_store_open(db_path("v1.db"), 0, &st), 0);
+	assert_int_equal(sbd_store_schema(st, &v), 0);
+	assert_int_equal(v, 2);
+	assert_int_equal(sbd_store_device_get(st, "0000000000AA", &got), 0);
+	assert_string_equal(got.model, "CP-8845");
+	assert_int_equal(got.capf.op, SBD_CAPF_OP_NONE);
+	assert_int_equal(got.capf.key_size, 2048);
+	sbd_device_clear(&got);
+	assert_int_equal(sbd_store_trust_list(st, &list, &n), 0);
+	assert_int_equal(n, 0);
+	sbd_trust_list_free(list, n);
+	sbd_store_close(st);
+}
+
+/*
+ * More distinct statements than the per-handle cache holds, twice over:
+ * the statements that find no slot are finalised, not leaked or lost.
+ */
+static void
+test_statement_cache_overflow(void **state)
+{
+	struct sbd_store *st;
+	struct sbd_device d, got, *dl = NULL;
+	struct sbd_node *nl = NULL, pubn;
+	struct sbd_store_cert *cl = NULL;
+	struct sbd_audit *al = NULL;
+	struct sbd_trust t, *tl = NULL;
+	struct sbd_capf_task task;
+	struct sbd_cluster c;
+	uint8_t der[16];
+	char val[32];
+	size_t n;
+	int64_t g;
+	int v, round;
+
+	(void)state;
+	st = new_store("stmts.db");
+	add_node(st, "pub", 1, SBD_SVC_TFTP | SBD_SVC_TVS);
+	memset(der, 7, sizeof(der));
+	for (round = 0; round < 3; round++) {
+		fill_device(&d, round == 0 ? "0000000000B0" : round == 1 ?
+		    "0000000000B1" : "0000000000B2", "pub", "");
+		assert_int_equal(sbd_store_device_add(st, &d), 0);
+		d.profile = SBD_PROFILE_ENCRYPTED;
+		assert_int_equal(sbd_store_device_update(st, &d), 0);
+		assert_int_equal(sbd_store_device_note_itl(st, d.mac,
+		    "0123456789abcdef0123456789abcdef01234567", 5), 0);
+		assert_int_equal(sbd_store_device_note_config(st, d.mac, 6),
+		    0);
+		assert_int_equal(sbd_store_device_note_reported(st, d.mac,
+		    "", 7), 0);
+		capf_task(&task, SBD_CAPF_OP_FETCH, SBD_CAPF_AUTH_NULL, "", 0,
+		    1024);
+		assert_int_equal(sbd_store_device_capf(st, d.mac, &task), 0);
+		assert_int_equal(sbd_store_device_get(st, d.mac, &got), 0);
+		assert_int_equal(got.profile, SBD_PROFILE_ENCRYPTED);
+		assert_int_equal(got.capf.key_size, 1024);
+		sbd_device_clear(&got);
+		assert_int_equal(sbd_store_device_list(st, &dl, &n), 0);
+		assert_int_equal(n, (size_t)round + 1);
+		sbd_device_list_free(dl, n);
+		assert_int_equal(sbd_store_node_list(st, &nl, &n), 0);
+		free(nl);
+		assert_int_equal(sbd_store_node_publisher(st, &pubn), 0);
+		assert_int_equal(sbd_store_cert_list(st, NULL, round & 1, &cl,
+		    &n), 0);
+		free(cl);
+		assert_int_equal(sbd_store_param_set(st, "p", "v"), 0);
+		assert_int_equal(sbd_store_param_get(st, "p", val,
+		    sizeof(val)), 0);
+		assert_int_equal(sbd_store_audit(st, "test", "round", "%d",
+		    round), 0);
+		assert_int_equal(sbd_store_audit_list(st, 2, &al, &n), 0);
+		free(al);
+		memset(&t, 0, sizeof(t));
+		der[0] = (uint8_t)round;
+		t.der = der;
+		t.der_len = sizeof(der);
+		t.roles[0] = 7;
+		t.nroles = 1;
+		assert_int_equal(sbd_store_trust_add(st, &t), 0);
+		assert_int_equal(sbd_store_trust_list(st, &tl, &n), 0);
+		assert_int_equal(n, (size_t)round + 1);
+		sbd_trust_list_free(tl, n);
+		assert_int_equal(sbd_store_cluster_get(st, &c),
+		    SBD_ERR_NOTFOUND);
+		assert_int_equal(sbd_store_generation(st, &g), 0);
+		assert_int_equal(sbd_store_schema(st, &v), 0);
+		assert_int_equal(sbd_store_device_remove(st, d.mac), 0);
+		assert_int_equal(sbd_store_device_add(st, &d), 0);
+	}
+	sbd_store_close(st);
+}
+
 static int
 group_setup(void **state)
 {
@@ -1035,6 +1379,10 @@ main(void)
 		cmocka_unit_test(test_audit),
 		cmocka_unit_test(test_transactions),
 		cmocka_unit_test(test_two_handles),
+		cmocka_unit_test(test_capf_task),
+		cmocka_unit_test(test_trust),
+		cmocka_unit_test(test_migration_2),
+		cmocka_unit_test(test_statement_cache_overflow),
 	};
 
 	return cmocka_run_group_tests_name("store", tests, group_setup,
