@@ -2,10 +2,23 @@
  * CAPF frames (FORMATS.md 8): parse and build.  One table says what each
  * element is and where it lives in struct sbd_capf_msg; the parser and
  * the builder both walk it, so they cannot disagree.
+ *
+ * Also the crypto of a session that needs no socket: the signed data of
+ * certificate authentication (8.4) and the check of the phone's new key.
+ * Those functions bracket their OpenSSL calls with ERR_set_mark() and
+ * ERR_pop_to_mark(), as lib/certgen.c does.
  */
+#include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
 
 #include "sbd/capf.h"
 #include "sbd/tlv.h"
@@ -258,4 +271,233 @@ sbd_capf_build(const struct sbd_capf_msg *m, uint8_t **out, size_t *len)
 	else if (b.err == 0)
 		b.err = SBD_ERR_TOOBIG;
 	return sbd_buf_take(&b, out, len);
+}
+
+/* ---- certificate authentication (FORMATS.md 8.4) -------------------- */
+
+static const EVP_MD *
+capf_md(int hash)
+{
+	if (hash == SBD_CAPF_HASH_SHA1)
+		return EVP_sha1();
+	if (hash == SBD_CAPF_HASH_SHA512)
+		return EVP_sha512();
+	return NULL;
+}
+
+/* H(device || 00 || der): the NUL that ends the name is the 00. */
+static int
+capf_digest(int hash, const char *device, const uint8_t *der,
+    size_t der_len, uint8_t *md, size_t *mdlen)
+{
+	const EVP_MD *alg = capf_md(hash);
+	EVP_MD_CTX *ctx = NULL;
+	unsigned n = 0;
+	int err = SBD_ERR_INVAL;
+
+	if (alg == NULL || device == NULL || der == NULL || der_len == 0)
+		goto out;
+	err = SBD_ERR_CRYPTO;
+	if ((ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(ctx, alg, NULL) != 1 ||
+	    EVP_DigestUpdate(ctx, device, strlen(device) + 1) != 1 ||
+	    EVP_DigestUpdate(ctx, der, der_len) != 1 ||
+	    EVP_DigestFinal_ex(ctx, md, &n) != 1)
+		goto out;
+	*mdlen = n;
+	err = 0;
+out:
+	EVP_MD_CTX_free(ctx);
+	return err;
+}
+
+/*
+ * A context for the bare-hash operation.  No signature digest is set, so
+ * OpenSSL's RSA applies PKCS#1 type-1 padding to the input as it is (the
+ * hash, without DigestInfo) and verify compares the recovered bytes with
+ * it; ECDSA takes the input as the digest either way.
+ */
+static int
+capf_pkey_ctx(EVP_PKEY *k, int sign, EVP_PKEY_CTX **out)
+{
+	EVP_PKEY_CTX *ctx = NULL;
+	int id = EVP_PKEY_get_base_id(k), err = SBD_ERR_KEY;
+
+	if (id != EVP_PKEY_RSA && id != EVP_PKEY_EC)
+		goto out;
+	err = SBD_ERR_CRYPTO;
+	if ((ctx = EVP_PKEY_CTX_new(k, NULL)) == NULL ||
+	    (sign ? EVP_PKEY_sign_init(ctx) : EVP_PKEY_verify_init(ctx)) !=
+	    1)
+		goto out;
+	if (id == EVP_PKEY_RSA &&
+	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) != 1)
+		goto out;
+	*out = ctx;
+	ctx = NULL;
+	err = 0;
+out:
+	EVP_PKEY_CTX_free(ctx);
+	return err;
+}
+
+int
+sbd_capf_sign(EVP_PKEY *key, int hash, const char *device,
+    const uint8_t *der, size_t der_len, uint8_t **out, size_t *len)
+{
+	uint8_t md[EVP_MAX_MD_SIZE], *sig = NULL;
+	EVP_PKEY_CTX *ctx = NULL;
+	struct sbd_buf b;
+	size_t mdlen = 0, siglen = 0;
+	int err = SBD_ERR_INVAL;
+
+	ERR_set_mark();
+	sbd_buf_init(&b, 3 + SBD_CAPF_SIG_MAX);
+	if (key == NULL || out == NULL || len == NULL)
+		goto out;
+	if ((err = capf_digest(hash, device, der, der_len, md, &mdlen)) != 0 ||
+	    (err = capf_pkey_ctx(key, 1, &ctx)) != 0)
+		goto out;
+	/* PKCS#1 type 1 needs 11 bytes besides the hash (RFC 8017 9.2). */
+	err = SBD_ERR_KEY;
+	if (EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA &&
+	    (size_t)EVP_PKEY_get_size(key) < mdlen + 11)
+		goto out;
+	err = SBD_ERR_CRYPTO;
+	if (EVP_PKEY_sign(ctx, NULL, &siglen, md, mdlen) != 1)
+		goto out;
+	err = SBD_ERR_TOOBIG;
+	if (siglen > SBD_CAPF_SIG_MAX)
+		goto out;
+	err = SBD_ERR_NOMEM;
+	if ((sig = malloc(siglen)) == NULL)
+		goto out;
+	err = SBD_ERR_CRYPTO;
+	if (EVP_PKEY_sign(ctx, sig, &siglen, md, mdlen) != 1)
+		goto out;
+	if (hash == SBD_CAPF_HASH_SHA512) {
+		sbd_put_u8(&b, SBD_CAPF_HASH_SHA512);
+		sbd_put_u16(&b, (uint16_t)siglen);
+	}
+	sbd_put_bytes(&b, sig, siglen);
+	err = sbd_buf_take(&b, out, len);
+out:
+	sbd_buf_release(&b);
+	free(sig);
+	EVP_PKEY_CTX_free(ctx);
+	ERR_pop_to_mark();
+	return err;
+}
+
+int
+sbd_capf_verify(EVP_PKEY *pub, int hash, const char *device,
+    const uint8_t *der, size_t der_len, const uint8_t *sig, size_t sig_len)
+{
+	uint8_t md[EVP_MAX_MD_SIZE], id;
+	const uint8_t *s = sig;
+	EVP_PKEY_CTX *ctx = NULL;
+	struct sbd_cur c;
+	uint16_t n;
+	size_t mdlen = 0, slen = sig_len;
+	int err = SBD_ERR_INVAL;
+
+	ERR_set_mark();
+	if (pub == NULL || sig == NULL)
+		goto out;
+	if (hash == SBD_CAPF_HASH_SHA512) {
+		/* hashid u8 | u16 len | sig, read through a cursor. */
+		sbd_cur_init(&c, sig, sig_len);
+		if ((err = sbd_get_u8(&c, &id)) != 0 ||
+		    (err = sbd_get_u16(&c, &n)) != 0 ||
+		    (err = sbd_get_bytes(&c, n, &s)) != 0)
+			goto out;
+		err = SBD_ERR_VALUE;
+		if (id != SBD_CAPF_HASH_SHA512)
+			goto out;
+		err = SBD_ERR_TRAILING;
+		if (sbd_cur_left(&c) != 0)
+			goto out;
+		slen = n;
+	}
+	if ((err = capf_digest(hash, device, der, der_len, md, &mdlen)) != 0 ||
+	    (err = capf_pkey_ctx(pub, 0, &ctx)) != 0)
+		goto out;
+	err = SBD_ERR_SIG;
+	if (slen == 0 || EVP_PKEY_verify(ctx, s, slen, md, mdlen) != 1)
+		goto out;
+	err = 0;
+out:
+	EVP_PKEY_CTX_free(ctx);
+	ERR_pop_to_mark();
+	return err;
+}
+
+/* ---- the phone's new key ------------------------------------------- */
+
+static const struct {
+	unsigned bits;
+	int nid;
+} capf_curves[] = {
+	{ 256, NID_X9_62_prime256v1 },	/* CURVE 0 */
+	{ 384, NID_secp384r1 },		/* CURVE 1 */
+	{ 521, NID_secp521r1 },		/* CURVE 2 */
+};
+#define NCURVES	(sizeof(capf_curves) / sizeof(capf_curves[0]))
+
+int
+sbd_capf_curve_code(unsigned bits)
+{
+	size_t i;
+
+	for (i = 0; i < NCURVES; i++)
+		if (capf_curves[i].bits == bits)
+			return (int)i;
+	return -1;
+}
+
+int
+sbd_capf_curve_nid(uint8_t code)
+{
+	return code < NCURVES ? capf_curves[code].nid : NID_undef;
+}
+
+int
+sbd_capf_pubkey(const uint8_t *spki, size_t len, int key_ec,
+    unsigned key_size, EVP_PKEY **out)
+{
+	const unsigned char *q = spki;
+	EVP_PKEY *k = NULL;
+	char group[64];
+	size_t glen = 0;
+	int code, err = SBD_ERR_INVAL;
+
+	ERR_set_mark();
+	if (spki == NULL || out == NULL)
+		goto out;
+	err = SBD_ERR_VALUE;
+	if (len == 0 || len > LONG_MAX ||
+	    (k = d2i_PUBKEY(NULL, &q, (long)len)) == NULL ||
+	    (size_t)(q - spki) != len)
+		goto out;
+	err = SBD_ERR_KEY;
+	if (!key_ec) {
+		if (EVP_PKEY_get_base_id(k) != EVP_PKEY_RSA ||
+		    EVP_PKEY_get_bits(k) != (int)key_size)
+			goto out;
+	} else {
+		/* The curve by name: bits alone would pass secp256k1. */
+		if (EVP_PKEY_get_base_id(k) != EVP_PKEY_EC ||
+		    (code = sbd_capf_curve_code(key_size)) < 0 ||
+		    EVP_PKEY_get_group_name(k, group, sizeof(group),
+		    &glen) != 1 ||
+		    OBJ_sn2nid(group) != capf_curves[code].nid)
+			goto out;
+	}
+	*out = k;
+	k = NULL;
+	err = 0;
+out:
+	EVP_PKEY_free(k);
+	ERR_pop_to_mark();
+	return err;
 }

@@ -81,6 +81,13 @@ static const struct {
 		"critical,digitalSignature",
 		"clientAuth,serverAuth",
 	},
+	/* What capfd issues (FORMATS.md 8.5). */
+	[SBD_CERT_LSC] = {
+		"critical,CA:FALSE",
+		"critical,digitalSignature,keyEncipherment",
+		"critical,digitalSignature",
+		"serverAuth,clientAuth,ipsecEndSystem",
+	},
 };
 
 int
@@ -422,34 +429,62 @@ out:
 	return err;
 }
 
-/* subjectAltName with one dNSName, built as a structure, not a string. */
+/* An IA5String holds 7-bit characters only (RFC 5280 4.2.1.6). */
 static int
-add_san(X509 *x, const char *dns)
+ia5_ok(const char *s)
 {
-	GENERAL_NAMES *gens = NULL;
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s > 0x7e)
+			return 0;
+	return 1;
+}
+
+/* Append one IA5String name (dNSName, URI) to gens. */
+static int
+san_push(GENERAL_NAMES *gens, int type, const char *v)
+{
 	GENERAL_NAME *gn = NULL;
 	ASN1_IA5STRING *ia5 = NULL;
 	int err = SBD_ERR_NOMEM;
 
-	if ((gens = GENERAL_NAMES_new()) == NULL ||
-	    (gn = GENERAL_NAME_new()) == NULL ||
+	if ((gn = GENERAL_NAME_new()) == NULL ||
 	    (ia5 = ASN1_IA5STRING_new()) == NULL)
 		goto out;
-	if (!ASN1_STRING_set(ia5, dns, (int)strlen(dns)))
+	if (!ASN1_STRING_set(ia5, v, (int)strlen(v)))
 		goto out;
-	GENERAL_NAME_set0_value(gn, GEN_DNS, ia5);
+	GENERAL_NAME_set0_value(gn, type, ia5);
 	ia5 = NULL;
 	if (!sk_GENERAL_NAME_push(gens, gn))
 		goto out;
 	gn = NULL;
+	err = 0;
+out:
+	ASN1_IA5STRING_free(ia5);
+	GENERAL_NAME_free(gn);
+	return err;
+}
+
+/*
+ * subjectAltName with a dNSName and/or a URI (either may be NULL), built
+ * as a structure, not a string.
+ */
+static int
+add_san(X509 *x, const char *dns, const char *uri)
+{
+	GENERAL_NAMES *gens = NULL;
+	int err = SBD_ERR_NOMEM;
+
+	if ((gens = GENERAL_NAMES_new()) == NULL)
+		goto out;
+	if ((dns != NULL && (err = san_push(gens, GEN_DNS, dns)) != 0) ||
+	    (uri != NULL && (err = san_push(gens, GEN_URI, uri)) != 0))
+		goto out;
 	err = SBD_ERR_CRYPTO;
 	if (X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0,
 	    X509V3_ADD_DEFAULT) != 1)
 		goto out;
 	err = 0;
 out:
-	ASN1_IA5STRING_free(ia5);
-	GENERAL_NAME_free(gn);
 	GENERAL_NAMES_free(gens);
 	return err;
 }
@@ -458,7 +493,7 @@ static int
 add_extensions(X509 *x, const struct sbd_cert_req *r)
 {
 	X509V3_CTX ctx;
-	const char *ku;
+	const char *ku, *uri;
 	int err;
 
 	memset(&ctx, 0, sizeof(ctx));
@@ -473,7 +508,15 @@ add_extensions(X509 *x, const struct sbd_cert_req *r)
 	    profiles[r->profile].eku)) != 0 ||
 	    (err = add_ski(x)) != 0)
 		return err;
-	if (r->dns != NULL && (err = add_san(x, r->dns)) != 0)
+	/*
+	 * capfd names the device in a URI as well as in the CN (FORMATS.md
+	 * 8.5); "SEP<MAC>" has no scheme, but that is what phones carry.
+	 */
+	uri = r->profile == SBD_CERT_LSC ? r->cn : NULL;
+	if (uri != NULL && !ia5_ok(uri))
+		return SBD_ERR_INVAL;
+	if ((r->dns != NULL || uri != NULL) &&
+	    (err = add_san(x, r->dns, uri)) != 0)
 		return err;
 	if (r->issuer != NULL && (err = add_aki(x, r->issuer)) != 0)
 		return err;

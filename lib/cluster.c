@@ -421,7 +421,7 @@ config_tree(struct sbd_store *st, const struct sbd_device *dev,
 	};
 	struct sbd_node tvs[SBD_TVS_MAX], *nodes = NULL;
 	xmlNodePtr pool, grp, members, t, list;
-	char hash[MD5_HEX];
+	char hash[MD5_HEX], auth[12];
 	size_t nt = 0, nn = 0, i;
 	int err;
 
@@ -452,8 +452,15 @@ config_tree(struct sbd_store *st, const struct sbd_device *dev,
 	for (i = 0; i < nt; i++)
 		if ((err = tvs_member(members, (unsigned)i, &tvs[i])) != 0)
 			goto out;
+	/*
+	 * capfAuthMode tells the phone how to authenticate at its next CAPF
+	 * session: the pending task's AUTH_TYPE (FORMATS.md 8.2), 1..4, or
+	 * 0 when there is nothing to do.
+	 */
+	snprintf(auth, sizeof(auth), "%u", dev->capf.op != SBD_CAPF_OP_NONE ?
+	    (unsigned)dev->capf.auth : 0u);
 	err = SBD_ERR_NOMEM;
-	if (child(root, "capfAuthMode", "0") == NULL ||
+	if (child(root, "capfAuthMode", auth) == NULL ||
 	    (list = child(root, "capfList", NULL)) == NULL)
 		goto out;
 	for (i = 0; i < nn; i++)

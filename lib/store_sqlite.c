@@ -182,6 +182,14 @@ static const char migration2[] =
 	"CREATE TRIGGER trust_gen_i AFTER INSERT ON trust" GEN_BUMP
 	"CREATE TRIGGER trust_gen_u AFTER UPDATE ON trust" GEN_BUMP
 	"CREATE TRIGGER trust_gen_d AFTER DELETE ON trust" GEN_BUMP
+	/*
+	 * A device's configuration says capfAuthMode while a task is
+	 * pending: a new task or its end changes the file; a status alone
+	 * does not.
+	 */
+	"CREATE TRIGGER device_capf_gen AFTER UPDATE OF capf_op, capf_auth"
+	" ON device WHEN OLD.capf_op IS NOT NEW.capf_op"
+	" OR OLD.capf_auth IS NOT NEW.capf_auth" GEN_BUMP
 #undef GEN_BUMP
 	"PRAGMA user_version = 2;";
 

@@ -39,6 +39,27 @@ sbd_role_cucm_name(int role)
 	return NULL;
 }
 
+void
+sbd_role_list(const uint8_t *codes, size_t n, char *buf, size_t cap)
+{
+	const char *name;
+	size_t i, o = 0;
+	int w;
+
+	if (cap == 0)
+		return;
+	snprintf(buf, cap, "-");
+	for (i = 0; i < n && o < cap; i++) {
+		name = sbd_role_name(codes[i]);
+		w = name != NULL ?
+		    snprintf(buf + o, cap - o, "%s%s", i ? "," : "", name) :
+		    snprintf(buf + o, cap - o, "%s%u", i ? "," : "", codes[i]);
+		if (w < 0)
+			break;
+		o += (size_t)w;
+	}
+}
+
 const char *
 sbd_role_name(int role)
 {

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/evp.h>
+
 #include "sbd/err.h"
 
 #define SBD_CAPF_PROTO		0x55
@@ -118,5 +120,55 @@ int sbd_capf_parse(const uint8_t *p, size_t len, struct sbd_capf_msg *m,
  */
 int sbd_capf_build(const struct sbd_capf_msg *m, uint8_t **out, size_t *len)
     SBD_WUR;
+
+/* ---- certificate authentication and keys (pure crypto) -------------- */
+
+/* Hash IDs of FORMATS.md 8.2, as SHA2_SIGNED_DATA writes them. */
+#define SBD_CAPF_HASH_SHA1	1	/* SIGNED_DATA (element 6) */
+#define SBD_CAPF_HASH_SHA512	3	/* SHA2_SIGNED_DATA (element 20) */
+#define SBD_CAPF_SIG_MAX	1024	/* an RSA-8192 signature */
+
+/*
+ * The "signed data" a phone sends with its LSC or MIC (FORMATS.md 8.4):
+ * a signature with key over device || 00 || der, where der is the
+ * certificate it sends.  With SBD_CAPF_HASH_SHA1, *out is the value of
+ * SIGNED_DATA: the bare signature.  With SBD_CAPF_HASH_SHA512 it is the
+ * value of SHA2_SIGNED_DATA: hashid (3) u8 | u16 length | signature.
+ * RSA signs PKCS#1 type-1 padding of the bare hash, without DigestInfo;
+ * EC signs standard ECDSA (DER).  *out malloc'ed.  SBD_ERR_INVAL for
+ * another hash, SBD_ERR_KEY for another key type or an RSA key too small
+ * for the hash.
+ */
+int sbd_capf_sign(EVP_PKEY *key, int hash, const char *device,
+    const uint8_t *der, size_t der_len, uint8_t **out, size_t *len) SBD_WUR;
+
+/*
+ * Check a SIGNED_DATA (SBD_CAPF_HASH_SHA1) or SHA2_SIGNED_DATA
+ * (SBD_CAPF_HASH_SHA512) value made as sbd_capf_sign describes with the
+ * key of pub (an RSA key is checked with the raw public operation).
+ * SBD_ERR_SIG when it does not verify; for SHA2_SIGNED_DATA a hash ID
+ * other than 3 is SBD_ERR_VALUE, a length that overruns the value
+ * SBD_ERR_TRUNCATED, bytes after the signature SBD_ERR_TRAILING.
+ */
+int sbd_capf_verify(EVP_PKEY *pub, int hash, const char *device,
+    const uint8_t *der, size_t der_len, const uint8_t *sig, size_t sig_len)
+    SBD_WUR;
+
+/*
+ * KEY_SIZE and CURVE of an EC key (FORMATS.md 8.2): 256 -> 0
+ * (secp256r1), 384 -> 1 (secp384r1), 521 -> 2 (secp521r1).  The first
+ * returns -1 for another size; the second NID_undef for another code.
+ */
+int sbd_capf_curve_code(unsigned bits);
+int sbd_capf_curve_nid(uint8_t code);
+
+/*
+ * The PUBLIC_KEY of a KEY_GENERATE_RESPONSE: one SubjectPublicKeyInfo
+ * DER, nothing after it (SBD_ERR_VALUE otherwise), holding the key that
+ * was asked for: RSA of key_size bits, or (key_ec) EC on the curve of
+ * key_size bits (SBD_ERR_KEY otherwise).  *out is a public-only key.
+ */
+int sbd_capf_pubkey(const uint8_t *spki, size_t len, int key_ec,
+    unsigned key_size, EVP_PKEY **out) SBD_WUR;
 
 #endif

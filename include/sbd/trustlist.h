@@ -87,6 +87,11 @@ struct sbd_tl {
 const char *sbd_role_cucm_name(int role);
 /* Short name ("SAST", "CCM+TFTP", "APP-SERVER"...), or NULL if unknown. */
 const char *sbd_role_name(int role);
+/*
+ * "SAST,CCM,TFTP": the short names of n role codes joined with ',' (a
+ * number for a code without a name), "-" for none, cut to fit cap.
+ */
+void sbd_role_list(const uint8_t *codes, size_t n, char *buf, size_t cap);
 /* Parse a short name (case-insensitive) or a number; -1 if invalid. */
 int sbd_role_parse(const char *s);
 

@@ -58,6 +58,9 @@ enum sbd_cert_profile {
 	SBD_CERT_SERVER = 0,	/* CallManager, TVS: serverAuth+clientAuth */
 	SBD_CERT_CA = 1,	/* CAPF, ITLRecovery: may sign certificates */
 	SBD_CERT_DEVICE = 2,	/* phone MIC/LSC test certificates */
+	SBD_CERT_LSC = 3,	/* an LSC CAPF issues (FORMATS.md 8.5):
+				 * serverAuth, clientAuth, ipsecEndSystem;
+				 * subjectAltName URI = the CN */
 };
 
 struct sbd_cert_req {
@@ -67,7 +70,8 @@ struct sbd_cert_req {
 	int days;			/* validity, >= 1 */
 	time_t not_before;		/* 0 = now */
 	enum sbd_cert_profile profile;
-	EVP_PKEY *key;			/* the subject's key */
+	EVP_PKEY *key;			/* the subject's key; public only
+					 * is enough with an issuer */
 	X509 *issuer;			/* NULL = self-signed */
 	EVP_PKEY *issuer_key;		/* required with issuer */
 };

@@ -533,7 +533,7 @@ test_invalid_requests(void **state)
 	r.dns = "a.example,IP:127.0.0.1";
 	expect_inval(&r);
 	r.dns = NULL;
-	r.profile = (enum sbd_cert_profile)3;
+	r.profile = (enum sbd_cert_profile)(SBD_CERT_LSC + 1);
 	expect_inval(&r);
 
 	assert_int_equal(sbd_cert_create(NULL, &x), SBD_ERR_INVAL);

@@ -1052,13 +1052,21 @@ test_capf_task(void **state)
 	assert_string_equal(got.capf.status, "");
 	sbd_device_clear(&got);
 
-	/* A task round-trips and does not move the generation: sbdd reads
-	 * it per session and must not rebuild what it serves. */
+	/*
+	 * A task round-trips and moves the generation: the configuration
+	 * sbdd serves says capfAuthMode while it is pending.
+	 */
 	g = gen(st);
 	capf_task(&t, SBD_CAPF_OP_INSTALL, SBD_CAPF_AUTH_PASSWORD,
 	    "0123456789", 1, 384);
 	assert_int_equal(sbd_store_device_capf(st, "00:AA:BB:CC:DD:EE", &t),
 	    0);
+	assert_true(gen(st) > g);
+	/* A new status alone (sbdd's notes) rebuilds nothing. */
+	g = gen(st);
+	snprintf(t.status, sizeof(t.status), "Operation Pending");
+	t.status_at++;
+	assert_int_equal(sbd_store_device_capf(st, "00AABBCCDDEE", &t), 0);
 	assert_int_equal(gen(st), g);
 	assert_int_equal(sbd_store_device_get(st, "SEP00AABBCCDDEE", &got),
 	    0);
@@ -1067,8 +1075,8 @@ test_capf_task(void **state)
 	assert_string_equal(got.capf.password, "0123456789");
 	assert_int_equal(got.capf.key_ec, 1);
 	assert_int_equal(got.capf.key_size, 384);
-	assert_string_equal(got.capf.status, "Pending");
-	assert_int_equal(got.capf.status_at, 1700000000);
+	assert_string_equal(got.capf.status, "Operation Pending");
+	assert_int_equal(got.capf.status_at, 1700000001);
 	sbd_device_clear(&got);
 
 	/* Every refusal leaves the stored task as it was. */
@@ -1230,6 +1238,7 @@ test_migration_2(void **state)
 	sbd_store_close(st);
 	assert_int_equal(raw_exec(db_path("v1.db"),
 	    "DROP TABLE trust;"
+	    "DROP TRIGGER device_capf_gen;"
 	    "ALTER TABLE device DROP COLUMN capf_op;"
 	    "ALTER TABLE device DROP COLUMN capf_auth;"
 	    "ALTER TABLE device DROP COLUMN capf_password;"

@@ -675,6 +675,24 @@ test_roles(void **state)
 	assert_int_equal(sbd_role_parse(""), -1);
 }
 
+static void
+test_role_list(void **state)
+{
+	static const uint8_t codes[] = { 0, 1, 3, 6, 21 };
+	char buf[64], small[9];
+
+	(void)state;
+	sbd_role_list(codes, sizeof(codes), buf, sizeof(buf));
+	assert_string_equal(buf, "SAST,CCM,TFTP,6,TVS");
+	sbd_role_list(codes, 0, buf, sizeof(buf));
+	assert_string_equal(buf, "-");
+	/* Cut to fit, always terminated, never written past cap. */
+	memset(small, 'x', sizeof(small));
+	sbd_role_list(codes, sizeof(codes), small, sizeof(small) - 1);
+	assert_string_equal(small, "SAST,CC");
+	assert_int_equal(small[sizeof(small) - 1], 'x');
+}
+
 int
 main(void)
 {
@@ -696,6 +714,7 @@ main(void)
 		cmocka_unit_test(test_resign),
 		cmocka_unit_test(test_rollback_empty_records),
 		cmocka_unit_test(test_roles),
+		cmocka_unit_test(test_role_list),
 	};
 
 	return cmocka_run_group_tests_name("trustlist", tests, setup_pki,
