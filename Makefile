@@ -20,7 +20,7 @@ WARN    := -std=c17 -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
 HARDEN  := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 OPT     ?= -O2 -g
 CFLAGS  ?= $(OPT)
-ALL_CFLAGS := $(WARN) $(CFLAGS) -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS)
+ALL_CFLAGS := $(WARN) $(CFLAGS) -D_GNU_SOURCE -Iinclude -Isrc $(PKG_CFLAGS)
 ifeq ($(SAN),)
 ALL_CFLAGS += $(HARDEN)
 LDHARDEN := -pie -Wl,-z,relro,-z,now
@@ -38,6 +38,15 @@ LIBSBD   := $(B)/libsbd.a
 CTL_SRC  := $(wildcard src/sbdctl/*.c)
 CTL_OBJ  := $(CTL_SRC:%.c=$(B)/%.o)
 SBDCTL   := $(B)/bin/sbdctl
+
+# Client-side networking shared by sbdctl, sbdphone, bench and itests.
+NET_SRC  := $(wildcard src/net/*.c)
+NET_OBJ  := $(NET_SRC:%.c=$(B)/%.o)
+LIBNET   := $(B)/libsbdnet.a
+
+PHONE_SRC := $(wildcard src/sbdphone/*.c)
+PHONE_OBJ := $(PHONE_SRC:%.c=$(B)/%.o)
+SBDPHONE := $(B)/bin/sbdphone
 
 SBDD_SRC := $(wildcard src/sbdd/*.c)
 SBDD_OBJ := $(SBDD_SRC:%.c=$(B)/%.o)
@@ -63,7 +72,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 .SECONDARY:
 .PHONY: all deps test check unit cli integration replay run asan fuzz fuzz-run bench lint \
 	clean distclean
-all: $(SBDCTL) $(SBDD)
+all: $(SBDCTL) $(SBDD) $(SBDPHONE)
 
 deps:
 	@sh scripts/deps.sh
@@ -76,17 +85,28 @@ $(LIBSBD): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(SBDCTL): $(CTL_OBJ) $(LIBSBD)
+$(LIBNET): $(NET_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(SBDCTL): $(CTL_OBJ) $(LIBNET) $(LIBSBD)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(LDHARDEN) -o $@ $(CTL_OBJ) $(LIBSBD) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(LDHARDEN) -o $@ $(CTL_OBJ) $(LIBNET) $(LIBSBD) \
+	    $(LDLIBS)
+
+$(SBDPHONE): $(PHONE_OBJ) $(LIBNET) $(LIBSBD)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDHARDEN) -o $@ $(PHONE_OBJ) $(LIBNET) \
+	    $(LIBSBD) $(LDLIBS) -lpthread
 
 $(SBDD): $(SBDD_OBJ) $(LIBSBD)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDHARDEN) -o $@ $(SBDD_OBJ) $(LIBSBD) $(LDLIBS)
 
-$(B)/itests/%: tests/integration/%.c $(LIBSBD)
+$(B)/itests/%: tests/integration/%.c $(LIBNET) $(LIBSBD)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP $(LDHARDEN) -o $@ $< $(LIBSBD) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -MMD -MP $(LDHARDEN) -o $@ $< $(LIBNET) $(LIBSBD) \
+	    $(LDLIBS)
 
 $(B)/tests/%: tests/unit/%.c $(TEST_HELPER_OBJ) $(LIBSBD)
 	@mkdir -p $(dir $@)
@@ -99,9 +119,10 @@ $(B)/replay/%: fuzz/%.c fuzz/replay.c $(wildcard fuzz/*.h) $(LIBSBD)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDHARDEN) -o $@ $< fuzz/replay.c $(LIBSBD) $(LDLIBS)
 
-$(B)/bench/%: bench/%.c $(LIBSBD)
+$(B)/bench/%: bench/%.c $(LIBNET) $(LIBSBD)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(LDHARDEN) -o $@ $< $(LIBSBD) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(LDHARDEN) -o $@ $< $(LIBNET) $(LIBSBD) \
+	    $(LDLIBS) -lpthread
 
 # ---- suites ---------------------------------------------------------------
 
@@ -111,8 +132,9 @@ unit: $(UNIT_BIN)
 cli: $(SBDCTL)
 	@SBDCTL=$(abspath $(SBDCTL)) sh tests/cli/run.sh
 
-integration: $(SBDCTL) $(SBDD) $(ITEST_BIN)
+integration: $(SBDCTL) $(SBDD) $(SBDPHONE) $(ITEST_BIN)
 	@SBDCTL=$(abspath $(SBDCTL)) SBDD=$(abspath $(SBDD)) \
+	    SBDPHONE=$(abspath $(SBDPHONE)) \
 	    ITESTS=$(abspath $(B))/itests sh tests/integration/run.sh
 
 replay: $(REPLAY_BIN)
@@ -134,7 +156,8 @@ test: deps
 
 run: deps
 	@$(MAKE) --no-print-directory all
-	@SBDCTL=$(abspath $(SBDCTL)) SBDD=$(abspath $(SBDD)) sh scripts/run.sh
+	@SBDCTL=$(abspath $(SBDCTL)) SBDD=$(abspath $(SBDD)) \
+	    SBDPHONE=$(abspath $(SBDPHONE)) sh scripts/run.sh
 
 asan: deps
 	@$(MAKE) --no-print-directory B=build-asan SAN=1 OPT="-O1 -g" check
@@ -159,13 +182,17 @@ bench: deps all $(BENCH_BIN)
 	@echo "== $(B)/bench/sign_bench"; $(B)/bench/sign_bench
 	@SBDCTL=$(abspath $(SBDCTL)) SBDD=$(abspath $(SBDD)) \
 	    BENCH=$(abspath $(B))/bench sh bench/tftp_bench.sh
+	@SBDCTL=$(abspath $(SBDCTL)) SBDD=$(abspath $(SBDD)) \
+	    SBDPHONE=$(abspath $(SBDPHONE)) BENCH=$(abspath $(B))/bench \
+	    sh bench/tvs_bench.sh
 
 # ---- lint ------------------------------------------------------------------
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
-	    --std=c11 -Iinclude lib src
-	clang-tidy --quiet $(LIB_SRC) $(CTL_SRC) $(SBDD_SRC) -- $(ALL_CFLAGS)
+	    --std=c11 -Iinclude -Isrc lib src
+	clang-tidy --quiet $(LIB_SRC) $(CTL_SRC) $(SBDD_SRC) $(NET_SRC) \
+	    $(PHONE_SRC) -- $(ALL_CFLAGS)
 	@# Advisory: clang-format cannot express all of KNF (style(9)), so
 	@# its differences are listed, not fatal.
 	-clang-format --dry-run $(LIB_SRC) $(CTL_SRC) include/sbd/*.h 2>&1 | \

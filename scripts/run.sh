@@ -3,13 +3,14 @@
 # unprivileged ports.  The cluster (certificates, store) is created once and
 # kept across runs; sbdd is (re)started in the background.
 set -eu
-: "${SBDCTL:?}" "${SBDD:?}"
+: "${SBDCTL:?}" "${SBDD:?}" "${SBDPHONE:?}"
 VAR=${VAR:-var}
 NODE=${NODE:-sbd-pub}
 ADDR=${ADDR:-127.0.0.1}
 TFTP_PORT=${TFTP_PORT:-6969}
 HTTP_PORT=${HTTP_PORT:-6970}
 MAC=${MAC:-00AABBCCDDEE}
+PHONE=$VAR/phones/SEP$MAC
 RUN=$VAR/nodes/$NODE/run
 TFTPDIR=$VAR/nodes/$NODE/tftp
 
@@ -23,8 +24,10 @@ if [ ! -s "$VAR/store.db" ]; then
 	    --addr "$ADDR" --tftp-port "$TFTP_PORT" --http-port "$HTTP_PORT" \
 	    --password-file "$VAR/security-password"
 	"$SBDCTL" device add -d "$VAR" --mac "$MAC" --model CP-8845 \
-	    --profile authenticated --description "demo phone"
+	    --profile authenticated --tvs "$NODE" --description "demo phone"
 fi
+mkdir -p "$VAR/phones"
+[ -d "$PHONE" ] || "$SBDPHONE" init "$PHONE" --mac "$MAC" --model CP-8845
 
 # Restart the node's daemon.
 if [ -s "$RUN/sbdd.pid" ] && kill -0 "$(cat "$RUN/sbdd.pid")" 2>/dev/null
@@ -57,12 +60,19 @@ cmp -s "$tmp/itl" "$TFTPDIR/ITLFile.tlv"
 echo "admin:show itl"
 "$SBDCTL" show itl "$TFTPDIR/ITLFile.tlv"
 echo
+# And boot the simulated phone: trust lists, signed configuration, the
+# DeviceTLInfo report; then what its Settings > Status screens show.
+echo "sbdphone boot $PHONE"
+"$SBDPHONE" boot "$PHONE" --tftp "$ADDR:$TFTP_PORT" --http-port "$HTTP_PORT"
+echo
+"$SBDPHONE" status "$PHONE"
+echo
 "$SBDCTL" device list -d "$VAR"
 echo
 cat <<EOF
 sbdd is serving node $NODE of the demo cluster in $VAR (pid $(cat "$RUN/sbdd.pid"),
 log in $VAR/sbdd.log):
-  TFTP  $ADDR:$TFTP_PORT   HTTP  http://$ADDR:$HTTP_PORT/
+$(sed 's/^/  /' "$RUN/ports")   (on $ADDR; TVS and CAPF speak TLS)
 
 Fetch what a phone fetches when it boots:
   tftp $ADDR $TFTP_PORT -m binary -c get CTLSEP$MAC.tlv        (not found: no CTL)
@@ -70,6 +80,12 @@ Fetch what a phone fetches when it boots:
   tftp $ADDR $TFTP_PORT -m binary -c get SEP$MAC.cnf.xml.sgn
   curl -O http://$ADDR:$HTTP_PORT/SEP$MAC.cnf.xml.sgn
   $SBDCTL stats -d $VAR
+
+Boot the simulated phone again, ask TVS about a certificate, enrol an LSC:
+  $SBDPHONE boot $PHONE --tftp $ADDR:$TFTP_PORT
+  $SBDCTL tvs query --host $ADDR --cert $VAR/nodes/$NODE/pki/CallManager.pem
+  $SBDCTL device capf -d $VAR $MAC --op install --auth null
+  $SBDPHONE capf $PHONE
 
 To boot a real phone against it: register it with
   $SBDCTL device add -d $VAR --mac <its MAC> --profile authenticated

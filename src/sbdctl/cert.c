@@ -322,12 +322,11 @@ cmd_cert_create(int argc, char **argv)
 			create_help(usage);
 			return 0;
 		default:
-			return getopt_failed(usage, argv, ch);
+			return opt_default(usage, argv, ch);
 		}
 	}
 	if (optind != argc)
-		return usage_err(usage, "unexpected argument: %s",
-		    argv[optind]);
+		return extra_operand(usage, argv);
 	if (out == NULL)
 		return usage_err(usage, "-o CERT.pem is required");
 	if (rsa != 0 && ecnid != NID_undef)
@@ -495,11 +494,8 @@ cmd_cert_show(int argc, char **argv)
 		case 'j':
 			json = 1;
 			break;
-		case 'h':
-			printf("usage: %s %s\n", progname, usage);
-			return 0;
 		default:
-			return getopt_failed(usage, argv, ch);
+			return opt_default(usage, argv, ch);
 		}
 	}
 	if (optind != argc - 1)
@@ -653,16 +649,12 @@ cmd_cert_export_p12(int argc, char **argv)
 		case 'v':
 			verbose = 1;
 			break;
-		case 'h':
-			printf("usage: %s %s\n", progname, usage);
-			return 0;
 		default:
-			return getopt_failed(usage, argv, ch);
+			return opt_default(usage, argv, ch);
 		}
 	}
 	if (optind != argc)
-		return usage_err(usage, "unexpected argument: %s",
-		    argv[optind]);
+		return extra_operand(usage, argv);
 	if (certpath == NULL)
 		return usage_err(usage, "--cert is required");
 	if (out == NULL)
@@ -776,11 +768,8 @@ cmd_cert_import_p12(int argc, char **argv)
 		case 'v':
 			verbose = 1;
 			break;
-		case 'h':
-			printf("usage: %s %s\n", progname, usage);
-			return 0;
 		default:
-			return getopt_failed(usage, argv, ch);
+			return opt_default(usage, argv, ch);
 		}
 	}
 	if (optind != argc - 1)

@@ -1,6 +1,6 @@
 /*
  * sbdctl: the cluster verbs -- cluster init, node add, node list, ctl
- * set-cluster, stats and reload -- and the helpers device.c shares.
+ * set-cluster, stats and reload.
  *
  * A data directory holds the cluster store and one directory per node
  * (include/sbd/cluster.h).  Creating a cluster or a node is all or
@@ -17,7 +17,6 @@
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +34,6 @@
 #include "sbd/x509.h"
 #include "sbdctl.h"
 
-#define DEFAULT_DATA	"./var"
 #define PASSWORD_MIN	8
 #define DEFAULT_RSA	2048
 #define PORT_TFTP	6969	/* unprivileged: sbdd runs as a user */
@@ -46,83 +44,6 @@
 #define REPLY_MAX	(64 * 1024)
 #define REPLY_MS	5000
 #define P12_NAME	"ITLRecovery.p12"
-
-/* ---- helpers shared with device.c ------------------------------------- */
-
-const char *
-data_dir(const char *opt)
-{
-	const char *env = getenv("SBD_DATA");
-
-	if (opt != NULL)
-		return opt;
-	return env != NULL && env[0] != '\0' ? env : DEFAULT_DATA;
-}
-
-static int
-store_file(const char *dir, char *buf, size_t cap)
-{
-	int n = snprintf(buf, cap, "%s/%s", dir, SBD_STORE_FILE);
-
-	return n < 0 || (size_t)n >= cap ? -1 : 0;
-}
-
-void
-store_warn(struct sbd_store *st, const char *dir, const char *what, int err)
-{
-	char path[PATH_MAX];
-
-	if (store_file(dir, path, sizeof(path)) != 0)
-		snprintf(path, sizeof(path), "%s", dir);
-	if (err == SBD_ERR_STORE && st != NULL)
-		warnx_("%s: %s: %s", path, what, sbd_store_errmsg(st));
-	else if (err == SBD_ERR_BUSY)
-		warnx_("%s: %s: the store stayed locked; try again", path,
-		    what);
-	else
-		warnx_("%s: %s: %s", path, what, sbd_strerror(err));
-}
-
-int
-open_store(const char *dir, unsigned flags, struct sbd_store **out)
-{
-	char path[PATH_MAX];
-	int err;
-
-	if (store_file(dir, path, sizeof(path)) != 0) {
-		warnx_("%s: path too long", dir);
-		return -1;
-	}
-	err = sbd_store_open(path, flags, out);
-	if (err == SBD_ERR_NOTFOUND)
-		warnx_("%s: no cluster here (no %s; see sbdctl cluster init)",
-		    dir, path);
-	else if (err != 0)
-		warnx_("%s: cannot open the store: %s%s%s", path,
-		    sbd_strerror(err), *sbd_store_errmsg(NULL) ? ": " : "",
-		    sbd_store_errmsg(NULL));
-	return err != 0 ? -1 : 0;
-}
-
-int
-printable(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 0;
-	return 1;
-}
-
-void
-audit_actor(char *buf, size_t cap)
-{
-	const char *user = getenv("USER");
-	struct passwd *pw;
-
-	if (user == NULL || user[0] == '\0')
-		user = (pw = getpwuid(getuid())) != NULL ? pw->pw_name : "?";
-	snprintf(buf, cap, "sbdctl:%s", user);
-}
 
 /* ---- option values ---------------------------------------------------- */
 
@@ -604,7 +525,7 @@ cmd_cluster_init(int argc, char **argv)
 	char path[PATH_MAX], ndir[PATH_MAX], actor[SBD_NAME_MAX], *pw = NULL;
 	size_t ncert = 0;
 	int ch, r, err, rc = 1, made_dir = 0, made_nodes = 0, made_node = 0;
-	int made_store = 0, txn = 0;
+	int made_store = 0;
 
 	node_defaults(&n, &ks);
 	memset(&cl, 0, sizeof(cl));
@@ -636,16 +557,12 @@ cmd_cluster_init(int argc, char **argv)
 		case O_PWENV:
 			pwenv = optarg;
 			break;
-		case 'h':
-			printf("usage: %s %s\n", progname, usage);
-			return 0;
 		default:
-			return getopt_failed(usage, argv, ch);
+			return opt_default(usage, argv, ch);
 		}
 	}
 	if (optind != argc)
-		return usage_err(usage, "unexpected argument: %s",
-		    argv[optind]);
+		return extra_operand(usage, argv);
 	if (name == NULL)
 		return usage_err(usage, "--name CLUSTER is required");
 	if (name[0] == '\0' || strlen(name) >= sizeof(cl.name) ||
@@ -658,7 +575,7 @@ cmd_cluster_init(int argc, char **argv)
 		return usage_err(usage, "--password-file and --password-env "
 		    "exclude each other");
 	dir = data_dir(dopt);
-	if (store_file(dir, path, sizeof(path)) != 0 ||
+	if (store_path(dir, path, sizeof(path)) != 0 ||
 	    sbd_node_dir(dir, n.name, NULL, ndir, sizeof(ndir)) != 0) {
 		warnx_("%s: path too long", dir);
 		goto out;
@@ -697,13 +614,8 @@ cmd_cluster_init(int argc, char **argv)
 
 	/* There was no store: whatever is there from now on is ours. */
 	made_store = 1;
-	if (open_store(dir, SBD_STORE_CREATE, &st) != 0)
+	if (store_begin(dir, SBD_STORE_CREATE, &st) != 0)
 		goto out;
-	if ((err = sbd_store_begin(st)) != 0) {
-		store_warn(st, dir, "cannot begin a transaction", err);
-		goto out;
-	}
-	txn = 1;
 	if ((err = sbd_store_cluster_create(st, &cl)) != 0) {
 		store_warn(st, dir, "cannot create the cluster", err);
 		goto out;
@@ -721,15 +633,12 @@ cmd_cluster_init(int argc, char **argv)
 		store_warn(st, dir, "cannot commit", err);
 		goto out;
 	}
-	txn = 0;
 	printf("cluster %s created in %s\n", cl.name, dir);
 	printf("  %-12s %s/%s\n", "store", dir, SBD_STORE_FILE);
 	print_node_made(dir, &n, certs, ncert, 1);
 	rc = 0;
 out:
-	if (txn)
-		sbd_store_rollback(st);
-	sbd_store_close(st);
+	store_end(st);
 	if (rc != 0) {
 		/* All or nothing: take back what this command made. */
 		if (made_store)
@@ -771,7 +680,7 @@ cmd_node_add(int argc, char **argv)
 	struct keyspec ks;
 	char ndir[PATH_MAX], actor[SBD_NAME_MAX], bad[SBD_NAME_MAX], svc[32];
 	size_t ncert = 0;
-	int ch, r, err, rc = 1, have_addr = 0, made = 0, txn = 0;
+	int ch, r, err, rc = 1, have_addr = 0, made = 0;
 
 	node_defaults(&n, &ks);
 	n.services = SBD_SVC_TFTP | SBD_SVC_TVS;
@@ -801,16 +710,12 @@ cmd_node_add(int argc, char **argv)
 				return usage_err(usage, "unknown service: %s "
 				    "(tftp, tvs, capf)", bad);
 			break;
-		case 'h':
-			printf("usage: %s %s\n", progname, usage);
-			return 0;
 		default:
-			return getopt_failed(usage, argv, ch);
+			return opt_default(usage, argv, ch);
 		}
 	}
 	if (optind != argc)
-		return usage_err(usage, "unexpected argument: %s",
-		    argv[optind]);
+		return extra_operand(usage, argv);
 	if (n.name[0] == '\0')
 		return usage_err(usage, "--name HOST is required");
 	if (!have_addr)
@@ -837,7 +742,6 @@ cmd_node_add(int argc, char **argv)
 		store_warn(st, dir, "cannot begin a transaction", err);
 		goto out;
 	}
-	txn = 1;
 	if (add_node_rows(st, dir, &n, certs, ncert) != 0)
 		goto out;
 	services_str(n.services, svc, sizeof(svc));
@@ -851,56 +755,20 @@ cmd_node_add(int argc, char **argv)
 		store_warn(st, dir, "cannot commit", err);
 		goto out;
 	}
-	txn = 0;
 	print_node_made(dir, &n, certs, ncert, 0);
 	rc = 0;
 out:
-	if (txn)
-		sbd_store_rollback(st);
-	sbd_store_close(st);
+	store_end(st);
 	if (rc != 0 && made)
 		rm_tree(ndir);
 	return rc;
-}
-
-/* Options of the read verbs: -d DIR, --json, --help. */
-static int
-read_opts(int argc, char **argv, const char *usage, const char **dopt,
-    int *json)
-{
-	static const struct option opts[] = {
-		{ "data", required_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int ch;
-
-	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":d:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'd':
-			*dopt = optarg;
-			break;
-		case 'j':
-			*json = 1;
-			break;
-		case 'h':
-			printf("usage: %s %s\n", progname, usage);
-			return 0;
-		default:
-			return getopt_failed(usage, argv, ch);
-		}
-	}
-	return -1;
 }
 
 int
 cmd_node_list(int argc, char **argv)
 {
 	const char *usage = "node list [-d DIR] [--json]";
-	const char *dopt = NULL, *dir;
+	const char *dir;
 	struct sbd_store *st = NULL;
 	struct sbd_node *nodes = NULL;
 	struct sbd_json j;
@@ -908,14 +776,8 @@ cmd_node_list(int argc, char **argv)
 	size_t nn = 0, i;
 	int r, err, json = 0, rc = 1;
 
-	if ((r = read_opts(argc, argv, usage, &dopt, &json)) >= 0)
+	if ((r = list_open(argc, argv, usage, &json, &dir, &st)) >= 0)
 		return r;
-	if (optind != argc)
-		return usage_err(usage, "unexpected argument: %s",
-		    argv[optind]);
-	dir = data_dir(dopt);
-	if (open_store(dir, SBD_STORE_RDONLY, &st) != 0)
-		goto out;
 	if ((err = sbd_store_node_list(st, &nodes, &nn)) != 0) {
 		store_warn(st, dir, "cannot read the nodes", err);
 		goto out;
@@ -967,33 +829,15 @@ cmd_ctl_set_cluster(int argc, char **argv)
 		[SBD_CTL_NONE] = "non-secure",
 		[SBD_CTL_MIXED] = "mixed-mode",
 	};
-	static const struct option opts[] = {
-		{ "data", required_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *usage = "ctl set-cluster [-d DIR] mixed-mode|non-secure";
 	const char *dopt = NULL, *dir;
 	struct sbd_store *st = NULL;
 	struct sbd_cluster cl;
-	char actor[SBD_NAME_MAX];
-	int ch, err, rc = 1, txn = 0, mode = -1, was;
+	int r, err, rc = 1, mode = -1, was;
 	size_t i;
 
-	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":d:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'd':
-			dopt = optarg;
-			break;
-		case 'h':
-			printf("usage: %s %s\n", progname, usage);
-			return 0;
-		default:
-			return getopt_failed(usage, argv, ch);
-		}
-	}
+	if ((r = store_opts(argc, argv, usage, &dopt, NULL, NULL)) >= 0)
+		return r;
 	if (optind != argc - 1)
 		return usage_err(usage, "expected mixed-mode or non-secure");
 	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
@@ -1003,35 +847,26 @@ cmd_ctl_set_cluster(int argc, char **argv)
 		return usage_err(usage, "unknown CTL mode: %s (mixed-mode or "
 		    "non-secure)", argv[optind]);
 	dir = data_dir(dopt);
-	if (open_store(dir, 0, &st) != 0)
+	if (store_begin(dir, 0, &st) != 0)
 		goto out;
-	if ((err = sbd_store_begin(st)) != 0) {
-		store_warn(st, dir, "cannot begin a transaction", err);
-		goto out;
-	}
-	txn = 1;
 	if ((err = sbd_store_cluster_get(st, &cl)) != 0) {
 		store_warn(st, dir, "cannot read the cluster", err);
 		goto out;
 	}
 	was = cl.ctl_mode == SBD_CTL_MIXED ? SBD_CTL_MIXED : SBD_CTL_NONE;
 	cl.ctl_mode = (enum sbd_ctl_mode)mode;
-	audit_actor(actor, sizeof(actor));
-	if ((err = sbd_store_cluster_update(st, &cl)) != 0 ||
-	    (err = sbd_store_audit(st, actor, "ctl set-cluster", "%s",
-	    modes[mode])) != 0 ||
-	    (err = sbd_store_commit(st)) != 0) {
+	if ((err = sbd_store_cluster_update(st, &cl)) != 0) {
 		store_warn(st, dir, "cannot set the CTL mode", err);
 		goto out;
 	}
-	txn = 0;
+	if (store_commit(st, dir, "cannot set the CTL mode",
+	    "ctl set-cluster", "%s", modes[mode]) != 0)
+		goto out;
 	printf("cluster %s: CTL mode %s (was %s)\n", cl.name, modes[mode],
 	    modes[was]);
 	rc = 0;
 out:
-	if (txn)
-		sbd_store_rollback(st);
-	sbd_store_close(st);
+	store_end(st);
 	return rc;
 }
 
@@ -1319,48 +1154,6 @@ out:
 	return rc;
 }
 
-/* Options of stats and reload. */
-static int
-ctl_opts(int argc, char **argv, const char *usage, const char **dopt,
-    const char **node, int *json)
-{
-	static const struct option opts[] = {
-		{ "data", required_argument, NULL, 'd' },
-		{ "node", required_argument, NULL, 'n' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int ch;
-
-	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":d:n:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'd':
-			*dopt = optarg;
-			break;
-		case 'n':
-			*node = optarg;
-			break;
-		case 'j':
-			if (json == NULL)
-				return getopt_failed(usage, argv, '?');
-			*json = 1;
-			break;
-		case 'h':
-			printf("usage: %s %s\n", progname, usage);
-			return 0;
-		default:
-			return getopt_failed(usage, argv, ch);
-		}
-	}
-	if (optind != argc)
-		return usage_err(usage, "unexpected argument: %s",
-		    argv[optind]);
-	return -1;
-}
-
 int
 cmd_stats(int argc, char **argv)
 {
@@ -1370,8 +1163,10 @@ cmd_stats(int argc, char **argv)
 	size_t len = 0, at = 0;
 	int r, json = 0, rc = 1;
 
-	if ((r = ctl_opts(argc, argv, usage, &dopt, &nopt, &json)) >= 0)
+	if ((r = store_opts(argc, argv, usage, &dopt, &nopt, &json)) >= 0)
 		return r;
+	if (optind != argc)
+		return extra_operand(usage, argv);
 	dir = data_dir(dopt);
 	if (pick_node(dir, nopt, node, sizeof(node)) != 0 ||
 	    ctl_request(dir, node, "stats\n", &reply, &len) != 0)
@@ -1400,8 +1195,10 @@ cmd_reload(int argc, char **argv)
 	size_t len = 0, i;
 	int r, rc = 1;
 
-	if ((r = ctl_opts(argc, argv, usage, &dopt, &nopt, NULL)) >= 0)
+	if ((r = store_opts(argc, argv, usage, &dopt, &nopt, NULL)) >= 0)
 		return r;
+	if (optind != argc)
+		return extra_operand(usage, argv);
 	dir = data_dir(dopt);
 	if (pick_node(dir, nopt, node, sizeof(node)) != 0 ||
 	    ctl_request(dir, node, "reload\n", &reply, &len) != 0)

@@ -1,6 +1,7 @@
 /*
  * sbdctl: the device verbs -- device add (one phone, or many from a CSV
- * file), device list, device show and device remove.
+ * file), device list, device show, device remove and device capf (the
+ * phone's next CAPF operation, FORMATS.md 8).
  *
  * A device's values are checked against the store inside the transaction
  * that adds it, so a CSV import is all or nothing and a node cannot
@@ -14,7 +15,9 @@
 #include <strings.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/objects.h>
 
 #include "sbd/json.h"
 #include "sbd/store.h"
@@ -33,6 +36,23 @@ static const char *const profile_names[] = {
 	[SBD_PROFILE_AUTH] = "authenticated",
 	[SBD_PROFILE_ENCRYPTED] = "encrypted",
 };
+
+/* CAPF operations and authentication modes, as options and output. */
+static const char *const capf_ops[] = {
+	[SBD_CAPF_OP_NONE] = "none",
+	[SBD_CAPF_OP_INSTALL] = "install",
+	[SBD_CAPF_OP_FETCH] = "fetch",
+	[SBD_CAPF_OP_DELETE] = "delete",
+};
+static const char *const capf_auths[] = {
+	[SBD_CAPF_AUTH_PASSWORD] = "password",
+	[SBD_CAPF_AUTH_NULL] = "null",
+	[SBD_CAPF_AUTH_LSC] = "lsc",
+	[SBD_CAPF_AUTH_MIC] = "mic",
+};
+#define CAPF_NOPS	(sizeof(capf_ops) / sizeof(capf_ops[0]))
+#define CAPF_NAUTHS	(sizeof(capf_auths) / sizeof(capf_auths[0]))
+#define CAPF_GEN_DIGITS	8	/* a generated authentication string */
 
 /* One device as given, before it is checked. */
 struct dev_in {
@@ -127,6 +147,17 @@ out:
 	return rc;
 }
 
+/* sbd_mac_parse, with a message that where prefixes. */
+static int
+parse_mac(const char *where, const char *s, char mac[SBD_MAC_LEN + 1])
+{
+	if (sbd_mac_parse(s, mac) == 0)
+		return 0;
+	warnx_("%sbad MAC address: %s (12 hex digits, maybe with ':', '-' or "
+	    "'.', or SEP<MAC>)", where, s);
+	return -1;
+}
+
 /* Check one device's values and fill d; where prefixes the messages. */
 static int
 dev_fill(struct sbd_store *st, const char *dir, const char *where,
@@ -135,11 +166,8 @@ dev_fill(struct sbd_store *st, const char *dir, const char *where,
 	size_t i;
 
 	memset(d, 0, sizeof(*d));
-	if (sbd_mac_parse(in->mac, d->mac) != 0) {
-		warnx_("%sbad MAC address: %s (12 hex digits, maybe with "
-		    "':', '-' or '.', or SEP<MAC>)", where, in->mac);
+	if (parse_mac(where, in->mac, d->mac) != 0)
 		return -1;
-	}
 	snprintf(d->name, sizeof(d->name), "SEP%s", d->mac);
 	if (strlen(in->model) >= sizeof(d->model) || !printable(in->model)) {
 		warnx_("%sbad model: %s (at most %zu characters)", where,
@@ -294,17 +322,12 @@ out:
 static int
 load_device_cert(const char *path, uint8_t **der, size_t *len)
 {
-	X509 *c = NULL;
 	uint8_t *p = NULL;
 	size_t n = 0;
 	int rc = -1;
 
-	if (load_cert(path, &c) != 0)
+	if (load_cert_der(path, &p, &n) != 0)
 		goto out;
-	if (sbd_x509_der(c, &p, &n) != 0) {
-		warnx_("%s: cannot encode the certificate", path);
-		goto out;
-	}
 	if (n > SBD_DEVCERT_MAX) {
 		warnx_("%s: certificate larger than %d bytes", path,
 		    SBD_DEVCERT_MAX);
@@ -316,7 +339,6 @@ load_device_cert(const char *path, uint8_t **der, size_t *len)
 	rc = 0;
 out:
 	OPENSSL_free(p);
-	X509_free(c);
 	return rc;
 }
 
@@ -354,7 +376,7 @@ cmd_device_add(int argc, char **argv)
 	uint8_t *der = NULL;
 	size_t derlen = 0, count = 0;
 	char tvs[SBD_TVS_MAX * SBD_NAME_MAX];
-	int ch, err, rc = 1, single = 0, txn = 0;
+	int ch, err, rc = 1, single = 0;
 
 	optind = 1;
 	opterr = 0;
@@ -388,16 +410,12 @@ cmd_device_add(int argc, char **argv)
 		case O_CSV:
 			csv = optarg;
 			break;
-		case 'h':
-			printf("usage: %s %s\n", progname, usage);
-			return 0;
 		default:
-			return getopt_failed(usage, argv, ch);
+			return opt_default(usage, argv, ch);
 		}
 	}
 	if (optind != argc)
-		return usage_err(usage, "unexpected argument: %s",
-		    argv[optind]);
+		return extra_operand(usage, argv);
 	if (csv != NULL && single)
 		return usage_err(usage, "--csv excludes the options of a "
 		    "single device");
@@ -414,13 +432,8 @@ cmd_device_add(int argc, char **argv)
 	if (certpath != NULL && load_device_cert(certpath, &der, &derlen) != 0)
 		goto out;
 	dir = data_dir(dopt);
-	if (open_store(dir, 0, &st) != 0)
+	if (store_begin(dir, 0, &st) != 0)
 		goto out;
-	if ((err = sbd_store_begin(st)) != 0) {
-		store_warn(st, dir, "cannot begin a transaction", err);
-		goto out;
-	}
-	txn = 1;
 	if (csv != NULL) {
 		if (csv_add(st, dir, csv, &count) != 0)
 			goto out;
@@ -439,7 +452,6 @@ cmd_device_add(int argc, char **argv)
 		store_warn(st, dir, "cannot commit", err);
 		goto out;
 	}
-	txn = 0;
 	if (csv != NULL)
 		printf("added %zu device%s from %s\n", count,
 		    count == 1 ? "" : "s", csv);
@@ -450,9 +462,7 @@ cmd_device_add(int argc, char **argv)
 	}
 	rc = 0;
 out:
-	if (txn)
-		sbd_store_rollback(st);
-	sbd_store_close(st);
+	store_end(st);
 	OPENSSL_free(der);
 	return rc;
 }
@@ -475,7 +485,6 @@ cert_info(const struct sbd_device *d, char **subject, char sha1[41])
 {
 	uint8_t md[EVP_MAX_MD_SIZE];
 	unsigned n = 0;
-	X509 *c = NULL;
 
 	*subject = NULL;
 	sha1[0] = '\0';
@@ -484,10 +493,7 @@ cert_info(const struct sbd_device *d, char **subject, char sha1[41])
 	if (EVP_Digest(d->cert_der, d->cert_len, md, &n, EVP_sha1(),
 	    NULL) == 1)
 		sbd_hex(md, n, sha1);
-	if (sbd_x509_from_der(d->cert_der, d->cert_len, &c) == 0 &&
-	    sbd_dn_string(X509_get_subject_name(c), subject) != 0)
-		*subject = NULL;
-	X509_free(c);
+	*subject = der_subject(d->cert_der, d->cert_len);
 }
 
 static void
@@ -506,6 +512,45 @@ json_opt_time(struct sbd_json *j, const char *key, int64_t t)
 		sbd_json_int(j, key, t);
 	else
 		sbd_json_null(j, key);
+}
+
+static const char *
+capf_op_name(enum sbd_capf_op op)
+{
+	return (unsigned)op < CAPF_NOPS ? capf_ops[op] : "?";
+}
+
+static const char *
+capf_auth_name(enum sbd_capf_auth a)
+{
+	return (unsigned)a < CAPF_NAUTHS && capf_auths[a] != NULL ?
+	    capf_auths[a] : "?";
+}
+
+/* "rsa:2048" or "ec:P-256" of a task's key. */
+static void
+capf_key_str(const struct sbd_capf_task *t, char *buf, size_t cap)
+{
+	if (t->key_ec)
+		snprintf(buf, cap, "ec:P-%u", (unsigned)t->key_size);
+	else
+		snprintf(buf, cap, "rsa:%u", (unsigned)t->key_size);
+}
+
+static void
+capf_json(struct sbd_json *j, const struct sbd_capf_task *t)
+{
+	char key[16];
+
+	capf_key_str(t, key, sizeof(key));
+	sbd_json_obj(j, "capf");
+	sbd_json_str(j, "op", capf_op_name(t->op));
+	sbd_json_str(j, "auth", capf_auth_name(t->auth));
+	json_opt_str(j, "password", t->password);
+	sbd_json_str(j, "key", key);
+	json_opt_str(j, "status", t->status);
+	json_opt_time(j, "status_at", t->status_at);
+	sbd_json_end(j);
 }
 
 static void
@@ -533,6 +578,7 @@ device_json(struct sbd_json *j, const struct sbd_device *d)
 	json_opt_time(j, "config_at", d->config_at);
 	json_opt_str(j, "reported_itl_sha1", d->reported_sha1);
 	json_opt_time(j, "reported_at", d->reported_at);
+	capf_json(j, &d->capf);
 	sbd_json_int(j, "created", d->created);
 	sbd_json_end(j);
 	free(subject);
@@ -541,44 +587,17 @@ device_json(struct sbd_json *j, const struct sbd_device *d)
 int
 cmd_device_list(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "data", required_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *usage = "device list [-d DIR] [--json]";
-	const char *dopt = NULL, *dir;
+	const char *dir;
 	struct sbd_store *st = NULL;
 	struct sbd_device *devs = NULL;
 	struct sbd_json j;
 	char tvs[SBD_TVS_MAX * SBD_NAME_MAX];
 	size_t n = 0, i;
-	int ch, err, json = 0, rc = 1;
+	int r, err, json = 0, rc = 1;
 
-	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":d:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'd':
-			dopt = optarg;
-			break;
-		case 'j':
-			json = 1;
-			break;
-		case 'h':
-			printf("usage: %s %s\n", progname, usage);
-			return 0;
-		default:
-			return getopt_failed(usage, argv, ch);
-		}
-	}
-	if (optind != argc)
-		return usage_err(usage, "unexpected argument: %s",
-		    argv[optind]);
-	dir = data_dir(dopt);
-	if (open_store(dir, SBD_STORE_RDONLY, &st) != 0)
-		goto out;
+	if ((r = list_open(argc, argv, usage, &json, &dir, &st)) >= 0)
+		return r;
 	if ((err = sbd_store_device_list(st, &devs, &n)) != 0) {
 		store_warn(st, dir, "cannot read the devices", err);
 		goto out;
@@ -614,41 +633,29 @@ static int
 mac_opts(int argc, char **argv, const char *usage, const char **dopt,
     int *json, char mac[SBD_MAC_LEN + 1])
 {
-	static const struct option opts[] = {
-		{ "data", required_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int ch;
+	int r;
 
-	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":d:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'd':
-			*dopt = optarg;
-			break;
-		case 'j':
-			if (json == NULL)
-				return getopt_failed(usage, argv, '?');
-			*json = 1;
-			break;
-		case 'h':
-			printf("usage: %s %s\n", progname, usage);
-			return 0;
-		default:
-			return getopt_failed(usage, argv, ch);
-		}
-	}
+	if ((r = store_opts(argc, argv, usage, dopt, NULL, json)) >= 0)
+		return r;
 	if (optind != argc - 1)
 		return usage_err(usage, "expected one MAC");
-	if (sbd_mac_parse(argv[optind], mac) != 0) {
-		warnx_("bad MAC address: %s (12 hex digits, maybe with ':', "
-		    "'-' or '.', or SEP<MAC>)", argv[optind]);
+	if (parse_mac("", argv[optind], mac) != 0)
 		return 1;
-	}
 	return -1;
+}
+
+/* Read device mac; messages name it. */
+static int
+device_get(struct sbd_store *st, const char *dir, const char *mac,
+    struct sbd_device *d)
+{
+	int err = sbd_store_device_get(st, mac, d);
+
+	if (err == SBD_ERR_NOTFOUND)
+		warnx_("device SEP%s not found", mac);
+	else if (err != 0)
+		store_warn(st, dir, "cannot read the device", err);
+	return err != 0 ? -1 : 0;
 }
 
 int
@@ -660,22 +667,16 @@ cmd_device_show(int argc, char **argv)
 	struct sbd_device d;
 	struct sbd_json j;
 	char mac[SBD_MAC_LEN + 1], tvs[SBD_TVS_MAX * SBD_NAME_MAX];
-	char sha1[41], t[64], *subject = NULL;
-	int r, err, json = 0, rc = 1, got = 0;
+	char sha1[41], t[64], key[16], *subject = NULL;
+	int r, json = 0, rc = 1, got = 0;
 
 	if ((r = mac_opts(argc, argv, usage, &dopt, &json, mac)) >= 0)
 		return r;
 	dir = data_dir(dopt);
 	if (open_store(dir, SBD_STORE_RDONLY, &st) != 0)
 		goto out;
-	err = sbd_store_device_get(st, mac, &d);
-	if (err == SBD_ERR_NOTFOUND) {
-		warnx_("device SEP%s not found", mac);
+	if (device_get(st, dir, mac, &d) != 0)
 		goto out;
-	} else if (err != 0) {
-		store_warn(st, dir, "cannot read the device", err);
-		goto out;
-	}
 	got = 1;
 	if (json) {
 		sbd_json_init(&j, stdout);
@@ -704,6 +705,16 @@ cmd_device_show(int argc, char **argv)
 	time_str(d.reported_at, t, sizeof(t));
 	printf("Reported ITL:   %s%s%s\n", d.reported_sha1,
 	    d.reported_sha1[0] ? " at " : "", t);
+	capf_key_str(&d.capf, key, sizeof(key));
+	if (d.capf.op != SBD_CAPF_OP_NONE)
+		printf("CAPF task:      %s, auth %s%s%s, key %s\n",
+		    capf_op_name(d.capf.op), capf_auth_name(d.capf.auth),
+		    d.capf.password[0] ? " " : "", d.capf.password, key);
+	else
+		printf("CAPF task:      none\n");
+	time_str(d.capf.status_at, t, sizeof(t));
+	printf("CAPF status:    %s%s%s\n", d.capf.status[0] ? d.capf.status :
+	    "-", d.capf.status[0] ? " at " : "", d.capf.status[0] ? t : "");
 	time_str(d.created, t, sizeof(t));
 	printf("Created:        %s\n", t);
 	rc = 0;
@@ -719,41 +730,213 @@ int
 cmd_device_remove(int argc, char **argv)
 {
 	const char *usage = "device remove [-d DIR] MAC";
-	const char *dopt = NULL, *dir;
-	struct sbd_store *st = NULL;
-	char mac[SBD_MAC_LEN + 1], actor[SBD_NAME_MAX];
-	int r, err, rc = 1, txn = 0;
+	const char *dopt = NULL;
+	char mac[SBD_MAC_LEN + 1], name[SBD_MAC_LEN + 4], absent[64];
+	int r;
 
 	if ((r = mac_opts(argc, argv, usage, &dopt, NULL, mac)) >= 0)
 		return r;
+	snprintf(name, sizeof(name), "SEP%s", mac);
+	snprintf(absent, sizeof(absent), "device %s not found", name);
+	return store_remove(data_dir(dopt), sbd_store_device_remove, mac, name,
+	    absent, "cannot remove the device", "device remove") == 0 ? 0 : 1;
+}
+
+/* ---- device capf ---------------------------------------------------- */
+
+/* The index of s in names[0..n), skipping NULL slots; -1 if absent. */
+static int
+name_index(const char *const *names, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (names[i] != NULL && strcmp(names[i], s) == 0)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * --key: "rsa" (2048), "rsa:BITS" (1024, 2048, 3072, 4096) or "ec:CURVE"
+ * (P-256, P-384, P-521 or their other names): the sizes phones generate.
+ */
+static int
+capf_key_parse(const char *s, struct sbd_capf_task *t)
+{
+	unsigned long bits = 2048;
+	int nid;
+
+	if (strcmp(s, "rsa") == 0 || (strncmp(s, "rsa:", 4) == 0 &&
+	    parse_uint(s + 4, 1024, 4096, &bits) == 0 && bits % 1024 == 0)) {
+		t->key_ec = 0;
+		t->key_size = (uint16_t)bits;
+		return 0;
+	}
+	if (strncmp(s, "ec:", 3) != 0)
+		return -1;
+	nid = sbd_curve_nid(s + 3);
+	t->key_ec = 1;
+	if (nid == NID_X9_62_prime256v1)
+		t->key_size = 256;
+	else if (nid == NID_secp384r1)
+		t->key_size = 384;
+	else if (nid == NID_secp521r1)
+		t->key_size = 521;
+	else
+		return -1;
+	return 0;
+}
+
+/* CUCM's authentication strings are 4..10 digits. */
+static int
+capf_password_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= SBD_CAPF_PW_MIN && n <= SBD_CAPF_PW_MAX &&
+	    strspn(s, "0123456789") == n;
+}
+
+int
+cmd_device_capf(int argc, char **argv)
+{
+	enum { O_OP = 256, O_AUTH, O_PASSWORD, O_GENERATE, O_KEY };
+	static const struct option opts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "op", required_argument, NULL, O_OP },
+		{ "auth", required_argument, NULL, O_AUTH },
+		{ "password", required_argument, NULL, O_PASSWORD },
+		{ "generate-password", no_argument, NULL, O_GENERATE },
+		{ "key", required_argument, NULL, O_KEY },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *usage = "device capf [-d DIR] MAC "
+	    "--op install|fetch|delete|none\n"
+	    "       [--auth password|null|lsc|mic] "
+	    "[--password DIGITS | --generate-password]\n"
+	    "       [--key rsa:1024|rsa:2048|rsa:3072|rsa:4096|ec:P-256|"
+	    "ec:P-384|ec:P-521]";
+	const char *dopt = NULL, *dir, *op = NULL, *auth = NULL;
+	const char *password = NULL;
+	struct sbd_capf_task task;
+	struct sbd_store *st = NULL;
+	struct sbd_device d;
+	char mac[SBD_MAC_LEN + 1], key[16];
+	int ch, i, err, rc = 1, got = 0, generate = 0;
+	size_t k;
+
+	memset(&task, 0, sizeof(task));
+	task.auth = SBD_CAPF_AUTH_NULL;
+	task.key_size = 2048;
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":d:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			dopt = optarg;
+			break;
+		case O_OP:
+			op = optarg;
+			break;
+		case O_AUTH:
+			auth = optarg;
+			break;
+		case O_PASSWORD:
+			password = optarg;
+			break;
+		case O_GENERATE:
+			generate = 1;
+			break;
+		case O_KEY:
+			if (capf_key_parse(optarg, &task) != 0)
+				return usage_err(usage, "bad --key: %s "
+				    "(rsa:1024, rsa:2048, rsa:3072, rsa:4096, "
+				    "ec:P-256, ec:P-384 or ec:P-521)", optarg);
+			break;
+		default:
+			return opt_default(usage, argv, ch);
+		}
+	}
+	if (optind != argc - 1)
+		return usage_err(usage, "expected one MAC");
+	if (op == NULL)
+		return usage_err(usage, "--op is required");
+	if ((i = name_index(capf_ops, CAPF_NOPS, op)) < 0)
+		return usage_err(usage, "bad --op: %s (install, fetch, delete "
+		    "or none)", op);
+	task.op = (enum sbd_capf_op)i;
+	/* A password alone says how the phone authenticates. */
+	if (auth == NULL && (password != NULL || generate))
+		auth = "password";
+	if (auth != NULL) {
+		if ((i = name_index(capf_auths, CAPF_NAUTHS, auth)) < 0)
+			return usage_err(usage, "bad --auth: %s (password, "
+			    "null, lsc or mic)", auth);
+		task.auth = (enum sbd_capf_auth)i;
+	}
+	if (password != NULL && generate)
+		return usage_err(usage, "--password and --generate-password "
+		    "exclude each other");
+	if (task.auth != SBD_CAPF_AUTH_PASSWORD && (password != NULL ||
+	    generate))
+		return usage_err(usage, "a password goes with --auth "
+		    "password, not --auth %s", auth);
+	if (task.op != SBD_CAPF_OP_NONE && task.auth ==
+	    SBD_CAPF_AUTH_PASSWORD && password == NULL && !generate)
+		return usage_err(usage, "--auth password needs --password "
+		    "DIGITS or --generate-password");
+	if (password != NULL && !capf_password_ok(password))
+		return usage_err(usage, "bad --password: %s (%d to %d digits)",
+		    password, SBD_CAPF_PW_MIN, SBD_CAPF_PW_MAX);
+	if (parse_mac("", argv[optind], mac) != 0)
+		return EXIT_USAGE;
+	if (password != NULL)
+		snprintf(task.password, sizeof(task.password), "%s", password);
+	for (k = 0; generate && k < CAPF_GEN_DIGITS; k++)
+		task.password[k] = (char)('0' + arc4random_uniform(10));
+
 	dir = data_dir(dopt);
-	if (open_store(dir, 0, &st) != 0)
+	if (store_begin(dir, 0, &st) != 0)
 		goto out;
-	if ((err = sbd_store_begin(st)) != 0) {
-		store_warn(st, dir, "cannot begin a transaction", err);
+	if (device_get(st, dir, mac, &d) != 0)
+		goto out;
+	got = 1;
+	/*
+	 * A new task is "Pending" until the phone's session; cancelling one
+	 * says so, and otherwise the last outcome stays on record.
+	 */
+	if (task.op != SBD_CAPF_OP_NONE) {
+		snprintf(task.status, sizeof(task.status), "Pending");
+		task.status_at = (int64_t)time(NULL);
+	} else if (d.capf.op != SBD_CAPF_OP_NONE) {
+		snprintf(task.status, sizeof(task.status), "Cancelled");
+		task.status_at = (int64_t)time(NULL);
+	} else {
+		memcpy(task.status, d.capf.status, sizeof(task.status));
+		task.status_at = d.capf.status_at;
+	}
+	capf_key_str(&task, key, sizeof(key));
+	if ((err = sbd_store_device_capf(st, mac, &task)) != 0) {
+		store_warn(st, dir, "cannot set the CAPF task", err);
 		goto out;
 	}
-	txn = 1;
-	err = sbd_store_device_remove(st, mac);
-	if (err == SBD_ERR_NOTFOUND) {
-		warnx_("device SEP%s not found", mac);
+	if (store_commit(st, dir, "cannot set the CAPF task", "device capf",
+	    "SEP%s op %s auth %s key %s", mac, capf_op_name(task.op),
+	    capf_auth_name(task.auth), key) != 0)
 		goto out;
-	} else if (err != 0) {
-		store_warn(st, dir, "cannot remove the device", err);
-		goto out;
-	}
-	audit_actor(actor, sizeof(actor));
-	if ((err = sbd_store_audit(st, actor, "device remove", "SEP%s",
-	    mac)) != 0 || (err = sbd_store_commit(st)) != 0) {
-		store_warn(st, dir, "cannot remove the device", err);
-		goto out;
-	}
-	txn = 0;
-	printf("removed SEP%s\n", mac);
+	if (task.op == SBD_CAPF_OP_NONE)
+		printf("SEP%s: no CAPF operation\n", mac);
+	else
+		printf("SEP%s: CAPF %s pending (auth %s, key %s)\n", mac,
+		    capf_op_name(task.op), capf_auth_name(task.auth), key);
+	if (generate)
+		printf("authentication string: %s\n", task.password);
 	rc = 0;
 out:
-	if (txn)
-		sbd_store_rollback(st);
-	sbd_store_close(st);
+	OPENSSL_cleanse(task.password, sizeof(task.password));
+	if (got)
+		sbd_device_clear(&d);
+	store_end(st);
 	return rc;
 }

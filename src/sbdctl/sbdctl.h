@@ -40,6 +40,11 @@ int cmd_device_add(int argc, char **argv);
 int cmd_device_list(int argc, char **argv);
 int cmd_device_show(int argc, char **argv);
 int cmd_device_remove(int argc, char **argv);
+int cmd_tvs_query(int argc, char **argv);
+int cmd_trust_add(int argc, char **argv);
+int cmd_trust_list(int argc, char **argv);
+int cmd_trust_remove(int argc, char **argv);
+int cmd_device_capf(int argc, char **argv);
 
 /* Print "sbdctl: msg" to stderr. */
 void warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -56,6 +61,10 @@ int write_output(const char *path, const void *p, size_t len, unsigned mode);
 /* Load a certificate / private key, naming the file on failure. */
 int load_cert(const char *path, X509 **out);
 int load_key(const char *path, EVP_PKEY **out);
+/* A certificate file's DER (OPENSSL_free), naming the file on failure. */
+int load_cert_der(const char *path, uint8_t **der, size_t *len);
+/* The subject of a DER certificate, malloc'ed; NULL if unparsable. */
+char *der_subject(const uint8_t *der, size_t len);
 /* Signer from --signer (cert, maybe with key) and optional --key. */
 int load_signer(const char *certpath, const char *keypath, X509 **cert,
     EVP_PKEY **key);
@@ -97,21 +106,64 @@ int write_cert_key(const char *certpath, const char *keypath, X509 *c,
     EVP_PKEY *k, int verbose);
 
 /*
- * The cluster verbs (cluster.c, device.c).  The data directory is -d DIR,
- * else $SBD_DATA, else ./var; the store is DIR/store.db.
+ * Options (getopt_long with opterr off).  opt_default serves as the
+ * default case of a verb's option switch: --help prints the usage and
+ * returns 0, any other option getopt_long did not take is a usage error
+ * (EXIT_USAGE).  extra_operand reports argv[optind] as unexpected
+ * (EXIT_USAGE).
+ */
+int opt_default(const char *usage, char **argv, int ch);
+int extra_operand(const char *usage, char **argv);
+/*
+ * The options of the verbs that take no others: -d DIR, --help, and
+ * --node HOST and --json where node and json are not NULL.  -1 when the
+ * verb goes on with its operands at argv[optind], else the exit code.
+ */
+int store_opts(int argc, char **argv, const char *usage, const char **dopt,
+    const char **node, int *json);
+
+/*
+ * The cluster store.  The data directory is -d DIR, else $SBD_DATA, else
+ * ./var; the store is DIR/store.db.  Messages name the store.
  */
 struct sbd_store;
 const char *data_dir(const char *opt);
-/* Open DIR's store; messages name it ("no cluster" when it is absent). */
+/* DIR/store.db into buf; -1 when it does not fit. */
+int store_path(const char *dir, char *buf, size_t cap);
+/* Open DIR's store ("no cluster" when it is absent). */
 int open_store(const char *dir, unsigned flags, struct sbd_store **out);
 /* "sbdctl: DIR/store.db: what: reason" for a failed store call. */
 void store_warn(struct sbd_store *st, const char *dir, const char *what,
     int err);
+/*
+ * The start of the list verbs: store_opts, no operands, and *dir's store
+ * opened read-only as *st.  -1 to go on, else the exit code.
+ */
+int list_open(int argc, char **argv, const char *usage, int *json,
+    const char **dir, struct sbd_store **st);
+/*
+ * A change: store_begin opens the store and begins its transaction;
+ * store_commit writes the audit entry of action (as audit_actor) and
+ * commits, warning "what" on failure; store_end rolls back whatever was
+ * not committed and closes the store (NULL: no-op).
+ */
+int store_begin(const char *dir, unsigned flags, struct sbd_store **out);
+int store_commit(struct sbd_store *st, const char *dir, const char *what,
+    const char *action, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+void store_end(struct sbd_store *st);
+/*
+ * A remove verb's change: rm(st, key) (sbd_store_device_remove,
+ * sbd_store_trust_remove) audited as action with detail name, then
+ * "removed NAME".  absent is the message when there is no such row, what
+ * says what failed when the store does.  0 or -1.
+ */
+int store_remove(const char *dir, int (*rm)(struct sbd_store *, const char *),
+    const char *key, const char *name, const char *absent, const char *what,
+    const char *action);
 /* Does s hold no control characters? */
 int printable(const char *s);
 /* The audit log's actor: "sbdctl:$USER". */
 void audit_actor(char *buf, size_t cap);
-/* Report a getopt_long failure (opterr is off) and return EXIT_USAGE. */
-int getopt_failed(const char *usage, char **argv, int ch);
 
 #endif

@@ -380,8 +380,7 @@ cmd_tl_build(int argc, char **argv, int ctl)
 		}
 	}
 	if (optind != argc)
-		return usage_err(usage, "unexpected argument: %s",
-		    argv[optind]);
+		return extra_operand(usage, argv);
 	if (out == NULL || signerpath == NULL)
 		return usage_err(usage, "-o and --signer are required");
 	if (nempty > 0 && !rollback)

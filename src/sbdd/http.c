@@ -1,11 +1,20 @@
 /*
  * sbdd: HTTP on port 6970.  Phones of newer firmware fetch the same files
  * over HTTP that older ones fetch over TFTP; the names and the bytes are
- * the same, from the same resolver.  Only GET and HEAD.
+ * the same, from the same resolver.  Only GET and HEAD, and one POST:
+ *
+ * POST /DeviceTLInfo, body "device=SEP<MAC>&itl=<hex SHA-1>&ctl=<hex
+ * SHA-1>" (application/x-www-form-urlencoded; a hash is empty when the
+ * phone holds no such list).  CUCM learns what a phone holds from its
+ * registration (DeviceTLInfo); sbdd has no call control, so phones (and
+ * sbdphone) report it here after each boot.  The ITL hash is recorded in
+ * the store for `report itl`.  Answer 204, or 400 for a malformed report.
  */
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,6 +177,68 @@ out:
 	return r;
 }
 
+/* A hash field: empty, or 40 hex digits (normalised by the store). */
+static int
+sha1_field(const char *v)
+{
+	size_t i;
+
+	if (v == NULL)
+		return -1;
+	for (i = 0; v[i] != '\0'; i++)
+		if (i == 40 || !isxdigit((unsigned char)v[i]))
+			return -1;
+	return i == 0 || i == 40 ? 0 : -1;
+}
+
+static void
+devicetlinfo(struct hreq *h)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(h->req);
+	struct evkeyvalq q;
+	char body[1025], mac[SBD_MAC_LEN + 1], a[INET6_ADDRSTRLEN + 8];
+	const char *dev, *itl, *ctl;
+	size_t n = evbuffer_get_length(in);
+	int ok = 0;
+
+	TAILQ_INIT(&q);
+	snprintf(h->name, sizeof(h->name), "DeviceTLInfo");
+	/* evhttp refused bodies over its limit (sbdd_http_start). */
+	if (n < sizeof(body) && evbuffer_remove(in, body, n) == (int)n) {
+		body[n] = '\0';
+		/*
+		 * Names, MACs and hex digits never need escapes; one that
+		 * decodes to a NUL would cut a value short unseen.
+		 */
+		if (strcspn(body, "%+") == n &&
+		    evhttp_parse_query_str(body, &q) == 0) {
+			dev = evhttp_find_header(&q, "device");
+			itl = evhttp_find_header(&q, "itl");
+			ctl = evhttp_find_header(&q, "ctl");
+			ok = dev != NULL && strncmp(dev, "SEP", 3) == 0 &&
+			    sbd_mac_parse(dev, mac) == 0 &&
+			    sha1_field(itl) == 0 &&
+			    (ctl == NULL || sha1_field(ctl) == 0);
+		}
+	}
+	if (!ok) {
+		h->d->ctr.devicetlinfo_rejected++;
+		sbdd_log_peer(h->d, (struct sockaddr *)&h->peer,
+		    "malformed DeviceTLInfo report refused");
+		reply_error(h, HTTP_BADREQUEST, "Bad Request", "rejected");
+		goto out;
+	}
+	h->d->ctr.devicetlinfo++;
+	sbdd_note_reported(h->d, mac, itl);
+	sbdd_log(h->d, LOG_INFO, "http %s DeviceTLInfo SEP%s itl %s ctl %s",
+	    sbdd_addrstr((struct sockaddr *)&h->peer, a, sizeof(a)), mac,
+	    *itl != '\0' ? itl : "none",
+	    ctl != NULL && *ctl != '\0' ? ctl : "none");
+	evhttp_send_reply(h->req, 204, "No Content", NULL);
+out:
+	evhttp_clear_headers(&q);
+}
+
 static void
 on_request(struct evhttp_request *req, void *arg)
 {
@@ -184,10 +255,16 @@ on_request(struct evhttp_request *req, void *arg)
 	h->start = sbdd_now_usec();
 	h->head = cmd == EVHTTP_REQ_HEAD;
 	peer_of(req, &h->peer);
+	if (cmd == EVHTTP_REQ_POST &&
+	    strcmp(evhttp_request_get_uri(req), "/DeviceTLInfo") == 0) {
+		devicetlinfo(h);
+		free(h);
+		return;
+	}
 	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
 		d->ctr.http_rejected++;
 		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Allow", "GET, HEAD");
+		    "Allow", "GET, HEAD (POST for /DeviceTLInfo)");
 		reply_error(h, 405, "Method Not Allowed", "rejected");
 		free(h);
 		return;

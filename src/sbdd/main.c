@@ -43,9 +43,13 @@ static const char *usage_text =
     "usage: sbdd -d DATADIR -n NODE [-fv] [-c CONFIG] [-o KEY=VALUE]...\n";
 
 /* What sbdd remembers per device until the next flush to the store. */
+enum note_kind { NOTE_ITL, NOTE_CONFIG, NOTE_REPORTED };
+
 struct note {
+	enum note_kind kind;
 	char mac[SBD_MAC_LEN + 1];
-	char sha1[41];		/* "" for a configuration fetch */
+	char sha1[41];		/* "" for a configuration fetch, or a phone
+				 * that holds no ITL */
 	int64_t when;
 };
 
@@ -181,7 +185,7 @@ log_name(const char *name, char *out, size_t cap)
 /* ---- what was served, per device ------------------------------------- */
 
 static void
-note_add(const char *mac, const char *sha1)
+note_add(enum note_kind kind, const char *mac, const char *sha1)
 {
 	struct note *n;
 
@@ -195,6 +199,7 @@ note_add(const char *mac, const char *sha1)
 		return;
 	}
 	n = &notes[nnotes++];
+	n->kind = kind;
 	snprintf(n->mac, sizeof(n->mac), "%s", mac);
 	snprintf(n->sha1, sizeof(n->sha1), "%s", sha1);
 	n->when = (int64_t)time(NULL);
@@ -215,12 +220,20 @@ notes_flush(struct sbdd *d)
 	if ((r = sbd_store_begin(d->store)) != 0)
 		goto out;
 	for (i = 0; i < nnotes && r == 0; i++) {
-		if (notes[i].sha1[0] != '\0')
+		switch (notes[i].kind) {
+		case NOTE_ITL:
 			r = sbd_store_device_note_itl(d->store, notes[i].mac,
 			    notes[i].sha1, notes[i].when);
-		else
+			break;
+		case NOTE_CONFIG:
 			r = sbd_store_device_note_config(d->store,
 			    notes[i].mac, notes[i].when);
+			break;
+		case NOTE_REPORTED:
+			r = sbd_store_device_note_reported(d->store,
+			    notes[i].mac, notes[i].sha1, notes[i].when);
+			break;
+		}
 	}
 	if (r == 0)
 		r = sbd_store_commit(d->store);
@@ -262,16 +275,25 @@ sbdd_transfer_done(struct sbdd *d, enum sbdd_proto proto,
 			sbd_hex(md, sizeof(md), hit->blob->sha1);
 			hit->blob->has_sha1 = 1;
 		}
-		note_add(hit->mac, hit->blob->sha1);
+		note_add(NOTE_ITL, hit->mac, hit->blob->sha1);
 		break;
 	case SBDD_KIND_CONFIG_SIGNED:
 	case SBDD_KIND_CONFIG_ENC:
-		note_add(hit->mac, "");
+		note_add(NOTE_CONFIG, hit->mac, "");
 		break;
 	default:
 		break;
 	}
 }
+
+void
+sbdd_note_reported(struct sbdd *d, const char *mac, const char *sha1)
+{
+	(void)d;
+	note_add(NOTE_REPORTED, mac, sha1);
+}
+
+static int reload(struct sbdd *, const char *);
 
 /* ---- configuration --------------------------------------------------- */
 
@@ -375,6 +397,16 @@ conf_set(struct sbdd_conf *c, const char *key, const char *v)
 		return conf_port(v, &c->tftp_port);
 	if (strcmp(key, "http_port") == 0)
 		return conf_port(v, &c->http_port);
+	if (strcmp(key, "tvs_port") == 0)
+		return conf_port(v, &c->tvs_port);
+	if (strcmp(key, "capf_port") == 0)
+		return conf_port(v, &c->capf_port);
+	if (strcmp(key, "tls_ciphers") == 0) {
+		if (strlen(v) >= sizeof(c->tls_ciphers))
+			return -1;
+		snprintf(c->tls_ciphers, sizeof(c->tls_ciphers), "%s", v);
+		return 0;
+	}
 	if (strcmp(key, "upstream") == 0)
 		return conf_upstream(c, v);
 	UINT_KEY("max_transfers", max_transfers, 1, 1000000)
@@ -391,6 +423,13 @@ conf_set(struct sbdd_conf *c, const char *key, const char *v)
 	UINT_KEY("upstream_timeout_ms", upstream_timeout_ms, 50, 60000)
 	UINT_KEY("proxy_ttl", proxy_ttl_s, 0, 86400)
 	UINT_KEY("proxy_neg_ttl", proxy_neg_ttl_s, 0, 86400)
+	UINT_KEY("tls_legacy", tls_legacy, 0, 1)
+	UINT_KEY("tls_max_conns", tls_max_conns, 1, 100000)
+	UINT_KEY("tls_max_per_client", tls_max_per_client, 1, 100000)
+	UINT_KEY("tls_idle", tls_idle_s, 1, 3600)
+	UINT_KEY("tls_total", tls_total_s, 1, 86400)
+	UINT_KEY("tvs_max_requests", tvs_max_requests, 1, 1000000)
+	UINT_KEY("capf_step", capf_step_s, 1, 3600)
 #undef UINT_KEY
 	return -1;
 }
@@ -474,6 +513,15 @@ conf_defaults(struct sbdd_conf *c)
 	c->upstream_timeout_ms = 1000;
 	c->proxy_ttl_s = 60;
 	c->proxy_neg_ttl_s = 10;
+	c->tvs_port = SBDD_PORT_STORE;
+	c->capf_port = SBDD_PORT_STORE;
+	c->tls_max_conns = 1024;
+	c->tls_max_per_client = 16;
+	c->tls_idle_s = 10;
+	c->tls_total_s = 60;
+	c->tvs_max_requests = 100;
+	/* RSA-4096 key generation on an old phone takes a minute. */
+	c->capf_step_s = 120;
 }
 
 /* ---- control socket -------------------------------------------------- */
@@ -497,8 +545,15 @@ stats_json(struct sbdd *d, size_t *len)
 	K(http_served); K(http_misses); K(http_rejected);
 	K(proxy_hits); K(proxy_misses); K(proxy_errors);
 	K(signed_built); K(enc_built); K(reloads);
+	K(tvs_conns); K(tvs_verify); K(tvs_query); K(tvs_valid);
+	K(tvs_invalid); K(tvs_rejected); K(tvs_timeouts);
+	K(capf_conns); K(capf_installed); K(capf_fetched); K(capf_deleted);
+	K(capf_noop); K(capf_failed); K(capf_rejected);
+	K(devicetlinfo); K(devicetlinfo_rejected);
 #undef K
 	sbd_json_int(&j, "tftp_active", (long long)sbdd_tftp_active(d));
+	sbd_json_int(&j, "tvs_active", (long long)sbdd_tvs_active(d));
+	sbd_json_int(&j, "capf_active", (long long)sbdd_capf_active(d));
 	sbd_json_int(&j, "notes_dropped", (long long)notes_dropped);
 	sbd_json_end(&j);
 	sbd_json_done(&j);
@@ -542,7 +597,7 @@ ctl_read(struct bufferevent *bev, void *arg)
 		bufferevent_write(bev, json, len);
 		free(json);
 	} else if (strcmp(line, "reload") == 0) {
-		if (sbdd_resolver_reload(d) == 0)
+		if (reload(d, "sbdctl reload") == 0)
 			bufferevent_write(bev, "ok\n", 3);
 		else
 			bufferevent_write(bev, "failed\n", 7);
@@ -620,6 +675,33 @@ ctl_start(struct sbdd *d)
 
 /* ---- timers and signals ---------------------------------------------- */
 
+/*
+ * Rebuild what is served from the store.  Each service keeps serving its
+ * previous state when its rebuild fails.
+ */
+static int
+reload(struct sbdd *d, const char *why)
+{
+	int r = 0;
+
+	if (sbdd_resolver_reload(d) != 0) {
+		sbdd_log(d, LOG_ERR, "reload after %s failed; still serving "
+		    "the previous files", why);
+		r = -1;
+	}
+	if (d->tvs != NULL && sbdd_tvs_reload(d) != 0) {
+		sbdd_log(d, LOG_ERR, "TVS reload after %s failed; still "
+		    "answering from the previous trust store", why);
+		r = -1;
+	}
+	if (d->capf != NULL && sbdd_capf_reload(d) != 0) {
+		sbdd_log(d, LOG_ERR, "CAPF reload after %s failed; still "
+		    "using the previous certificate", why);
+		r = -1;
+	}
+	return r;
+}
+
 static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -632,9 +714,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	/* Administrators change the store with sbdctl; follow it. */
 	if (sbd_store_generation(d->store, &gen) == 0 && gen != store_gen) {
 		store_gen = gen;
-		if (sbdd_resolver_reload(d) != 0)
-			sbdd_log(d, LOG_ERR, "reload after a store change "
-			    "failed; still serving the previous files");
+		(void)reload(d, "a store change");
 	}
 }
 
@@ -646,9 +726,7 @@ on_hup(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	sbdd_log(d, LOG_INFO, "SIGHUP: reloading");
-	if (sbdd_resolver_reload(d) != 0)
-		sbdd_log(d, LOG_ERR, "reload failed; still serving the "
-		    "previous files");
+	(void)reload(d, "SIGHUP");
 }
 
 static void
@@ -659,7 +737,8 @@ on_drain(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (sbdd_tftp_active(d) == 0 || sbdd_now_usec() > drain_deadline) {
+	if ((sbdd_tftp_active(d) == 0 && sbdd_tvs_active(d) == 0 &&
+	    sbdd_capf_active(d) == 0) || sbdd_now_usec() > drain_deadline) {
 		event_base_loopbreak(d->base);
 		return;
 	}
@@ -674,11 +753,16 @@ on_term(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (d->stopping)
 		return;
-	sbdd_log(d, LOG_INFO, "signal %d: finishing %zu transfers",
-	    (int)fd, sbdd_tftp_active(d));
+	sbdd_log(d, LOG_INFO, "signal %d: finishing %zu transfers, %zu TVS "
+	    "and %zu CAPF connections", (int)fd, sbdd_tftp_active(d),
+	    sbdd_tvs_active(d), sbdd_capf_active(d));
 	d->stopping = 1;
 	if (d->tftp != NULL)
 		sbdd_tftp_stop_accepting(d);
+	if (d->tvs != NULL)
+		sbdd_tvs_stop_accepting(d);
+	if (d->capf != NULL)
+		sbdd_capf_stop_accepting(d);
 	sbdd_http_free(d);
 	drain_deadline = sbdd_now_usec() +
 	    (uint64_t)d->conf.lifetime_s * 1000000;
@@ -693,8 +777,8 @@ write_runfiles(struct sbdd *d)
 	char path[PATH_MAX], buf[128];
 	int n, r;
 
-	n = snprintf(buf, sizeof(buf), "tftp %u\nhttp %u\n", d->tftp_bound,
-	    d->http_bound);
+	n = snprintf(buf, sizeof(buf), "tftp %u\nhttp %u\ntvs %u\ncapf %u\n",
+	    d->tftp_bound, d->http_bound, d->tvs_bound, d->capf_bound);
 	snprintf(path, sizeof(path), "%s/ports", d->conf.run_dir);
 	if ((r = sbd_write_file_atomic(path, buf, (size_t)n, 0644)) != 0)
 		return r;
@@ -745,6 +829,12 @@ open_node(struct sbdd *d)
 	if (d->conf.http_port == SBDD_PORT_STORE)
 		d->conf.http_port = (node.services & SBD_SVC_TFTP) &&
 		    node.http_port != 0 ? node.http_port : SBDD_PORT_OFF;
+	if (d->conf.tvs_port == SBDD_PORT_STORE)
+		d->conf.tvs_port = (node.services & SBD_SVC_TVS) ?
+		    node.tvs_port : SBDD_PORT_OFF;
+	if (d->conf.capf_port == SBDD_PORT_STORE)
+		d->conf.capf_port = (node.services & SBD_SVC_CAPF) ?
+		    node.capf_port : SBDD_PORT_OFF;
 	if (sbd_node_dir(d->conf.datadir, d->conf.node, "tftp",
 	    d->conf.tftp_dir, sizeof(d->conf.tftp_dir)) != 0 ||
 	    sbd_node_dir(d->conf.datadir, d->conf.node, "run",
@@ -783,6 +873,10 @@ start(struct sbdd *d)
 		return -1;
 	if (d->conf.http_port != SBDD_PORT_OFF && sbdd_http_start(d) != 0)
 		return -1;
+	if (d->conf.tvs_port != SBDD_PORT_OFF && sbdd_tvs_start(d) != 0)
+		return -1;
+	if (d->conf.capf_port != SBDD_PORT_OFF && sbdd_capf_start(d) != 0)
+		return -1;
 	if (ctl_start(d) != 0)
 		return -1;
 	if (add_signal(d, SIGHUP, on_hup, &ev_hup) != 0 ||
@@ -820,6 +914,8 @@ finish(struct sbdd *d)
 		event_free(ev_int);
 	sbdd_tftp_free(d);
 	sbdd_http_free(d);
+	sbdd_tvs_free(d);
+	sbdd_capf_free(d);
 	sbdd_proxy_free(d);
 	/* Signatures still owed are answered before the resolver goes. */
 	sbdd_signer_free(d);
@@ -913,9 +1009,9 @@ main(int argc, char **argv)
 		sbdd_log(&d, LOG_ERR, "start-up failed");
 		goto out;
 	}
-	sbdd_log(&d, LOG_INFO, "node %s ready: tftp %s:%u http %s:%u",
-	    d.conf.node, d.conf.addr, d.tftp_bound, d.conf.addr,
-	    d.http_bound);
+	sbdd_log(&d, LOG_INFO, "node %s ready on %s: tftp %u http %u tvs %u "
+	    "capf %u (0: off)", d.conf.node, d.conf.addr, d.tftp_bound,
+	    d.http_bound, d.tvs_bound, d.capf_bound);
 	if (event_base_dispatch(d.base) == -1)
 		goto out;
 	sbdd_log(&d, LOG_INFO, "stopped: %llu transfers served",

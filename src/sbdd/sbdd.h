@@ -7,6 +7,10 @@
  *   tftp.c      the TFTP service (RFC 1350/2347/2348/2349/7440)
  *   http.c      the HTTP service on port 6970 (same names as TFTP)
  *   proxy.c     centralized TFTP: ask upstream TFTP servers on a miss
+ *   tls.c       TLS contexts for TVS and CAPF (the node's certificates)
+ *   tlssvc.c    what TVS and CAPF share: listener, caps, connections
+ *   tvs.c       the Trust Verification Service (FORMATS.md 7, TCP 2445)
+ *   capf.c      CAPF: LSC install, fetch and delete (FORMATS.md 8, 3804)
  *
  * One thread, one event base.  No function here parses packet bytes by
  * hand: lib/tftp.c does (DESIGN.md, "data flows one way").
@@ -14,6 +18,7 @@
 #ifndef SBDD_H
 #define SBDD_H
 
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -28,6 +33,7 @@
 struct event_base;
 struct event;
 struct evhttp;
+struct bufferevent;
 
 #define SBDD_UPSTREAM_MAX	3
 #define SBDD_PORT_STORE		(-1)
@@ -46,6 +52,8 @@ struct sbdd_conf {
 	 */
 	int tftp_port;
 	int http_port;
+	int tvs_port;			/* "tvs N" in run/ports */
+	int capf_port;			/* "capf N" in run/ports */
 	int foreground;			/* log to stderr instead of syslog */
 	int verbose;
 
@@ -68,6 +76,18 @@ struct sbdd_conf {
 	unsigned upstream_timeout_ms;	/* per upstream, whole transfer */
 	unsigned proxy_ttl_s;		/* positive cache */
 	unsigned proxy_neg_ttl_s;	/* negative cache */
+
+	/* TLS services (TVS and CAPF). */
+	int tls_legacy;			/* 1: also TLS 1.0/1.1 with
+					 * DEFAULT:@SECLEVEL=0 (7900 series,
+					 * FORMATS.md 7.1); 0: TLS 1.2+ */
+	char tls_ciphers[256];		/* "" = OpenSSL's default list */
+	unsigned tls_max_conns;		/* per service, concurrent */
+	unsigned tls_max_per_client;	/* per client address */
+	unsigned tls_idle_s;		/* between two requests */
+	unsigned tls_total_s;		/* whole connection */
+	unsigned tvs_max_requests;	/* per connection */
+	unsigned capf_step_s;		/* a phone's keygen and answers */
 };
 
 /* Counters, readable with `sbdctl stats` through the control socket. */
@@ -88,12 +108,30 @@ struct sbdd_counters {
 	uint64_t signed_built;		/* .sgn built on demand */
 	uint64_t enc_built;		/* .enc.sgn built on demand */
 	uint64_t reloads;
+	uint64_t tvs_conns;		/* TLS connections accepted */
+	uint64_t tvs_verify;		/* VERIFY requests answered */
+	uint64_t tvs_query;		/* QUERY requests answered */
+	uint64_t tvs_valid;		/* answers with STATUS valid */
+	uint64_t tvs_invalid;		/* answers with STATUS invalid */
+	uint64_t tvs_rejected;		/* malformed frame, refused, cap */
+	uint64_t tvs_timeouts;		/* idle or total timeout */
+	uint64_t capf_conns;
+	uint64_t capf_installed;	/* LSCs issued and stored */
+	uint64_t capf_fetched;
+	uint64_t capf_deleted;
+	uint64_t capf_noop;		/* END_SESSION without a task */
+	uint64_t capf_failed;		/* authentication or phone failure */
+	uint64_t capf_rejected;		/* malformed frame, refused, cap */
+	uint64_t devicetlinfo;		/* DeviceTLInfo reports recorded */
+	uint64_t devicetlinfo_rejected;
 };
 
 struct sbdd_resolver;
 struct sbdd_tftp;
 struct sbdd_proxy;
 struct sbdd_signer;
+struct sbdd_tvs;
+struct sbdd_capf;
 
 struct sbdd {
 	struct sbdd_conf conf;
@@ -104,10 +142,14 @@ struct sbdd {
 	struct sbdd_tftp *tftp;
 	struct sbdd_proxy *proxy;
 	struct sbdd_signer *signer;
+	struct sbdd_tvs *tvs;
+	struct sbdd_capf *capf;
 	struct evhttp *http;
 	int stopping;			/* SIGTERM: finish, accept nothing */
 	uint16_t tftp_bound;		/* ports actually bound */
 	uint16_t http_bound;
+	uint16_t tvs_bound;
+	uint16_t capf_bound;
 };
 
 /* ---- served bytes --------------------------------------------------- */
@@ -193,6 +235,13 @@ void sbdd_transfer_done(struct sbdd *d, enum sbdd_proto proto,
     const struct sockaddr *peer, const char *name, const struct sbdd_hit *hit,
     const char *result, uint64_t bytes, uint64_t usec);
 
+/*
+ * A phone's DeviceTLInfo report (http.c): the SHA-1 of the ITL it holds
+ * (mac and sha1 already checked; "" when it holds none), recorded with
+ * the other per-device notes in the next batch.
+ */
+void sbdd_note_reported(struct sbdd *d, const char *mac, const char *sha1);
+
 int sbdd_resolver_init(struct sbdd *d) SBD_WUR;
 /* Rebuild the ITL/CTL and drop cached signatures (SIGHUP, store change). */
 int sbdd_resolver_reload(struct sbdd *d) SBD_WUR;
@@ -229,6 +278,162 @@ int sbdd_signer_submit(struct sbdd *d, struct sbdd_blob *src,
     void *arg) SBD_WUR;
 /* Joins the worker; jobs not yet done call back with an error. */
 void sbdd_signer_free(struct sbdd *d);
+
+/*
+ * TLS (tls.c).  A server context with the node's active certificate and
+ * key for role (SBD_CR_TVS, SBD_CR_CAPF), the protocol versions and
+ * ciphers of the configuration, and a client certificate requested but
+ * not required (FORMATS.md 7.1: tvsd does not verify it).  *out is the
+ * caller's (SSL_CTX_free).  sbdd_tls_peer_desc writes the client
+ * certificate's subject and SHA-1 (or "no client certificate") for logs.
+ */
+struct ssl_ctx_st;
+struct ssl_st;
+int sbdd_tls_ctx(struct sbdd *d, const char *role, struct ssl_ctx_st **out)
+    SBD_WUR;
+const char *sbdd_tls_peer_desc(struct ssl_st *ssl, char *buf, size_t cap);
+
+/*
+ * Client addresses (tlssvc.c; TFTP's per-client caps use them too).
+ * addr_bytes points at the 4 or 16 address bytes of ss and sets *n;
+ * same_host compares family and address, not the port; addr_hash is
+ * FNV-1a of the address bytes, seeded so that a client cannot aim its
+ * connections at one bucket.
+ */
+const uint8_t *sbdd_addr_bytes(const struct sockaddr_storage *ss,
+    size_t *n);
+int sbdd_same_host(const struct sockaddr_storage *a,
+    const struct sockaddr_storage *b);
+uint32_t sbdd_addr_hash(uint32_t seed, const struct sockaddr_storage *ss);
+
+/*
+ * A cluster parameter that must be a decimal 1..max (tlssvc.c): its
+ * value, dflt when it is unset, and dflt with a warning ("svc: parameter
+ * name ...") when it is anything else.  bad (SBD_PARAM_MAX bytes) holds
+ * the value last warned about, so that a bad value is logged once, not
+ * at every reload or session.
+ */
+unsigned long sbdd_param_range(struct sbdd *d, const char *svc,
+    const char *name, unsigned long max, unsigned long dflt, char *bad);
+
+/*
+ * A TLS service (tlssvc.c): what TVS and CAPF share.  It listens (an
+ * accept(2) error such as EMFILE pauses the listener briefly), refuses a
+ * client over tls_max_conns or tls_max_per_client before any TLS, runs
+ * each connection as a TLS bufferevent with an idle timeout and a timer
+ * for its whole life, cuts the input into frames, and ends connections
+ * with a close_notify when the session allows.  The service keeps its
+ * protocol: what a frame means, what to answer, what it counts and logs.
+ *
+ * A service's connection struct begins with a struct sbdd_tlsconn
+ * (def.conn_size is the whole struct's size), so the tc a callback gets
+ * is also the service's connection.
+ */
+struct sbdd_tlssvc;
+
+/* Why a connection's wait ended; the service's event callback ends it. */
+enum sbdd_tls_event {
+	SBDD_TLS_IDLE,		/* nothing moved for def.idle_s */
+	SBDD_TLS_TOTAL,		/* open for def.total_s */
+	SBDD_TLS_CLOSED,	/* after the handshake: EOF or an error */
+	SBDD_TLS_NOMEM,		/* a frame could not be gathered */
+};
+
+struct sbdd_tlsconn {
+	struct sbdd *d;
+	struct bufferevent *bev;	/* owns the SSL and the socket */
+	struct sockaddr_storage peer;
+	/*
+	 * The handshake completed (BEV_EVENT_CONNECTED).  Kept here because
+	 * SSL_is_init_finished() turns false again after a fatal alert, and
+	 * a client's abrupt close would pass for a failed handshake.
+	 */
+	int handshaken;
+	int closing;			/* close once the output is out */
+	/* tlssvc.c's own. */
+	struct sbdd_tlssvc *svc;
+	LIST_ENTRY(sbdd_tlsconn) all;	/* every connection of svc */
+	LIST_ENTRY(sbdd_tlsconn) link;	/* in its client's bucket */
+	struct event *ev_total;
+};
+
+struct sbdd_tlssvc_def {
+	const char *name;		/* "tvs": the prefix of log lines */
+	const char *role;		/* the certificate, SBD_CR_TVS */
+	int port;			/* 0: any free port */
+	uint16_t *bound;		/* set to the port bound */
+	unsigned idle_s;		/* the longest wait for a byte */
+	unsigned total_s;		/* the longest connection */
+	uint64_t *ctr_conns;		/* connections accepted */
+	uint64_t *ctr_rejected;		/* refused, handshakes failed */
+	size_t conn_size;		/* the service's connection struct */
+	/* Frames: a header of hdr_len bytes says the whole length. */
+	size_t hdr_len;
+	size_t frame_max;		/* input is buffered up to one frame */
+	int (*frame_len)(const uint8_t *p, size_t len, size_t *total,
+	    struct sbd_diag *dg);
+	/*
+	 * Callbacks.  open: accepted, before the handshake (take the
+	 * service's current references); connected: the handshake is done
+	 * (NULL: wait for the client); frame: one whole frame, returns -1
+	 * when it ended tc; bad_frame: a header frame_len refuses; event:
+	 * see enum sbdd_tls_event; stop: at stop_accepting, for each
+	 * connection (NULL: they run to their end); close: tc is about to be
+	 * freed.  bad_frame and event must end tc (sbdd_tlsconn_free).
+	 */
+	void (*open)(struct sbdd_tlsconn *tc);
+	void (*connected)(struct sbdd_tlsconn *tc);
+	int (*frame)(struct sbdd_tlsconn *tc, const uint8_t *p, size_t len);
+	void (*bad_frame)(struct sbdd_tlsconn *tc, const struct sbd_diag *dg);
+	void (*event)(struct sbdd_tlsconn *tc, enum sbdd_tls_event ev);
+	void (*stop)(struct sbdd_tlsconn *tc);
+	void (*close)(struct sbdd_tlsconn *tc);
+};
+
+/*
+ * new makes the service with its TLS context (def is copied); listen
+ * binds def.port and sets *def.bound; reload replaces the TLS context for
+ * new connections (the old one stays with those in flight, and on
+ * failure for new ones too); stop_accepting closes the listener.
+ */
+int sbdd_tlssvc_new(struct sbdd *d, const struct sbdd_tlssvc_def *def,
+    struct sbdd_tlssvc **out) SBD_WUR;
+int sbdd_tlssvc_listen(struct sbdd_tlssvc *s) SBD_WUR;
+int sbdd_tlssvc_reload(struct sbdd_tlssvc *s) SBD_WUR;
+void sbdd_tlssvc_stop_accepting(struct sbdd_tlssvc *s);
+size_t sbdd_tlssvc_active(const struct sbdd_tlssvc *s);	/* NULL: 0 */
+void sbdd_tlssvc_free(struct sbdd_tlssvc *s);	/* ends every tc */
+/*
+ * End tc now.  clean: the TLS session is intact and nothing is queued,
+ * so a close_notify goes first and the client sees an orderly end rather
+ * than a truncation.
+ */
+void sbdd_tlsconn_free(struct sbdd_tlsconn *tc, int clean);
+/*
+ * Read no more, and end tc cleanly once its output is out.  Returns -1
+ * when tc is gone already (nothing was queued).
+ */
+int sbdd_tlsconn_finish(struct sbdd_tlsconn *tc);
+
+/*
+ * TVS (tvs.c).  start loads the trust index (every certificate of the
+ * cluster with its roles, and the trust table) and listens; reload
+ * rebuilds the index and the TLS context after a store change or SIGHUP
+ * (connections in flight keep the old ones); stop_accepting closes the
+ * listener at SIGTERM, and active counts connections still open.
+ */
+int sbdd_tvs_start(struct sbdd *d) SBD_WUR;
+int sbdd_tvs_reload(struct sbdd *d) SBD_WUR;
+void sbdd_tvs_stop_accepting(struct sbdd *d);
+size_t sbdd_tvs_active(const struct sbdd *d);
+void sbdd_tvs_free(struct sbdd *d);
+
+/* CAPF (capf.c): the same life cycle; reads device tasks per session. */
+int sbdd_capf_start(struct sbdd *d) SBD_WUR;
+int sbdd_capf_reload(struct sbdd *d) SBD_WUR;
+void sbdd_capf_stop_accepting(struct sbdd *d);
+size_t sbdd_capf_active(const struct sbdd *d);
+void sbdd_capf_free(struct sbdd *d);
 
 /* ---- logging -------------------------------------------------------- */
 

@@ -96,19 +96,6 @@ static int send_window(struct xfer *);
 
 /* ---- addresses ------------------------------------------------------- */
 
-static const uint8_t *
-addr_bytes(const struct sockaddr_storage *ss, size_t *n)
-{
-	if (ss->ss_family == AF_INET6) {
-		*n = sizeof(struct in6_addr);
-		return (const uint8_t *)
-		    &((const struct sockaddr_in6 *)(const void *)ss)->sin6_addr;
-	}
-	*n = sizeof(struct in_addr);
-	return (const uint8_t *)
-	    &((const struct sockaddr_in *)(const void *)ss)->sin_addr;
-}
-
 static uint16_t
 addr_port(const struct sockaddr_storage *ss)
 {
@@ -118,38 +105,18 @@ addr_port(const struct sockaddr_storage *ss)
 	return ((const struct sockaddr_in *)(const void *)ss)->sin_port;
 }
 
-static int
-same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	const uint8_t *pa, *pb;
-	size_t na, nb;
-
-	if (a->ss_family != b->ss_family)
-		return 0;
-	pa = addr_bytes(a, &na);
-	pb = addr_bytes(b, &nb);
-	return na == nb && memcmp(pa, pb, na) == 0;
-}
-
 /* The same TID: address and port (RFC 1350 section 4). */
 static int
 same_tid(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
-	return same_host(a, b) && addr_port(a) == addr_port(b);
+	return sbdd_same_host(a, b) && addr_port(a) == addr_port(b);
 }
 
-/* FNV-1a of the client's address, seeded so buckets cannot be aimed at. */
+/* The client's bucket (sbdd_addr_hash is seeded against aiming). */
 static struct xfer_list *
 bucket_of(struct sbdd_tftp *t, const struct sockaddr_storage *ss)
 {
-	const uint8_t *p;
-	uint32_t h = t->seed ^ 2166136261u;
-	size_t n, i;
-
-	p = addr_bytes(ss, &n);
-	for (i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return &t->buckets[h & (t->nbuckets - 1)];
+	return &t->buckets[sbdd_addr_hash(t->seed, ss) & (t->nbuckets - 1)];
 }
 
 /* ---- replies --------------------------------------------------------- */
@@ -645,7 +612,7 @@ client_count(struct xfer_list *head, const struct sbd_tftp_req *req,
 
 	*again = 0;
 	LIST_FOREACH(x, head, link) {
-		if (!same_host(&x->peer, peer))
+		if (!sbdd_same_host(&x->peer, peer))
 			continue;
 		if (same_tid(&x->peer, peer) &&
 		    strcmp(x->req.file, req->file) == 0)
@@ -669,7 +636,7 @@ client_flush(struct xfer_list *head, const struct sockaddr_storage *peer)
 
 	for (x = LIST_FIRST(head); x != NULL; x = next) {
 		next = LIST_NEXT(x, link);
-		if (!x->pending && same_host(&x->peer, peer))
+		if (!x->pending && sbdd_same_host(&x->peer, peer))
 			xfer_read(x);
 	}
 }
@@ -868,7 +835,7 @@ is_wildcard(const struct sockaddr_storage *ss)
 	size_t n, i;
 	uint8_t any = 0;
 
-	p = addr_bytes(ss, &n);
+	p = sbdd_addr_bytes(ss, &n);
 	for (i = 0; i < n; i++)
 		any |= p[i];
 	return any == 0;

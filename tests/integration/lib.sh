@@ -6,7 +6,8 @@
 #   start_sbdd DIR [OPTS]   start sbdd -f on free ports in the background
 #                           ($IN_NS, when set, prefixes the command); waits
 #                           for DIR/nodes/pub/run/ports; sets SBDD_PID,
-#                           TFTP_PORT, HTTP_PORT, SBDD_LOG; counts a test
+#                           TFTP_PORT, HTTP_PORT, TVS_PORT, CAPF_PORT
+#                           (0 when off), SBDD_LOG; counts a test
 #   stop_sbdd [NAME]        SIGTERM, then wait_sbdd
 #   wait_sbdd NAME          at most 10 s for sbdd to exit; counts a test
 #                           that it exited 0
@@ -107,7 +108,7 @@ start_sbdd() {
 	# IN_NS is a command prefix ("ip netns exec NS"): split on purpose.
 	# shellcheck disable=SC2086
 	$IN_NS "$SBDD" -d "$_d" -n pub -f -o tftp_port=0 -o http_port=0 \
-	    "$@" 2>>"$SBDD_LOG" &
+	    -o tvs_port=0 -o capf_port=0 "$@" 2>>"$SBDD_LOG" &
 	SBDD_PID=$!
 	track "$SBDD_PID"
 	TFTP_PORT=""
@@ -116,6 +117,10 @@ start_sbdd() {
 		TFTP_PORT=$(sed -n 's/^tftp \([0-9]*\)$/\1/p' \
 		    "$_d/nodes/pub/run/ports")
 		HTTP_PORT=$(sed -n 's/^http \([0-9]*\)$/\1/p' \
+		    "$_d/nodes/pub/run/ports")
+		TVS_PORT=$(sed -n 's/^tvs \([0-9]*\)$/\1/p' \
+		    "$_d/nodes/pub/run/ports")
+		CAPF_PORT=$(sed -n 's/^capf \([0-9]*\)$/\1/p' \
 		    "$_d/nodes/pub/run/ports")
 		ok "sbdd $(basename "$_d") ready (ports $TFTP_PORT $HTTP_PORT)"
 	else
