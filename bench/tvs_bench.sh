@@ -7,13 +7,13 @@
 #  2. A fleet boot: FLEET phones (sbdphone fleet), FLEET_C at once, each
 #     installing the ITL and its signed configuration; p50/p99 boot time.
 #
-#   N=2000 THREADS=2 FLEET=10000 FLEET_C=200 sh bench/tvs_bench.sh
+#   N=2000 THREADS=8 FLEET=10000 FLEET_C=200 sh bench/tvs_bench.sh
 #
 # Traffic stays on 127.0.0.0/8.
 set -eu
 : "${SBDCTL:?}" "${SBDD:?}" "${SBDPHONE:?}" "${BENCH:?}"
 N=${N:-2000}
-THREADS=${THREADS:-2}
+THREADS=${THREADS:-8}
 FLEET=${FLEET:-10000}
 FLEET_C=${FLEET_C:-200}
 MACBASE=002000000000
@@ -70,9 +70,33 @@ done
 TFTP_PORT=$(sed -n 's/^tftp //p' "$D/nodes/pub/run/ports")
 HTTP_PORT=$(sed -n 's/^http //p' "$D/nodes/pub/run/ports")
 
+# sbdd's CPU time in clock ticks (user + system).
+cpu_ticks() {
+	awk '{ print $14 + $15 }' "/proc/$pid/stat"
+}
+
 echo "== TVS: $N requests, $THREADS client threads"
 "$BENCH/tvs_bench" -p "$TVS_PORT" -k "$D/nodes/pub/pki/TVS.pem" \
     -c "$D/nodes/pub/pki/CallManager.pem" -n "$N" -t "$THREADS"
+
+# The clients share the machine with sbdd: its own CPU time per fresh
+# request, against one signature, is the ratio with the client taken out.
+echo "== TVS: sbdd's CPU time per fresh request"
+t0=$(cpu_ticks)
+"$BENCH/tvs_bench" -f -p "$TVS_PORT" -k "$D/nodes/pub/pki/TVS.pem" \
+    -c "$D/nodes/pub/pki/CallManager.pem" -n "$N" -t "$THREADS" \
+    >"$tmp/fresh.txt"
+t1=$(cpu_ticks)
+sed -n 's/^bare signing with the TVS key: \([0-9]*\).*/\1/p' \
+    "$tmp/fresh.txt" >"$tmp/bare"
+awk -v ticks=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$N" \
+    -v bare="$(cat "$tmp/bare")" 'END {
+	ms = ticks / hz * 1000 / n
+	printf "sbdd CPU per fresh request: %.3f ms; one signature: %.3f ms\n",
+	    ms, 1000 / bare
+	printf "ratio signature/sbdd-CPU-per-fresh-request = %.2f\n",
+	    (1000 / bare) / ms
+}' </dev/null
 
 echo "== fleet: $FLEET phones, $FLEET_C at once"
 "$SBDPHONE" fleet --count "$FLEET" --concurrency "$FLEET_C" \

@@ -42,7 +42,18 @@ struct sbdn_tls_opts {
 	int max_version;	/* 0, or TLS1_VERSION.. to pin a version */
 	X509 *cert;		/* client certificate (the LSC or MIC) */
 	EVP_PKEY *key;		/* its key; both borrowed */
+	/*
+	 * A context made once with sbdn_tls_ctx_new, for callers that
+	 * connect again and again (benchmarks): building one costs about
+	 * as much as the client's side of a handshake.  Borrowed; when
+	 * set, legacy, max_version, cert and key are the context's.
+	 */
+	struct ssl_ctx_st *ctx;
 };
+
+/* The client context sbdn_tls_connect would make for o (SSL_CTX_free). */
+int sbdn_tls_ctx_new(const struct sbdn_tls_opts *o, struct ssl_ctx_st **out,
+    char *errbuf) SBD_WUR;
 
 /*
  * TLS client connection.  OpenSSL does not judge the server's

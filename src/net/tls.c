@@ -9,6 +9,8 @@
  */
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,7 +29,8 @@
 
 struct sbdn_tls {
 	int fd;
-	SSL_CTX *ctx;
+	SSL_CTX *ctx;		/* owned, or the caller's (o->ctx) */
+	int own_ctx;
 	SSL *ssl;
 	unsigned timeout_ms;
 };
@@ -93,7 +96,7 @@ sbdn_tcp_connect(const char *host, uint16_t port, unsigned timeout_ms,
 {
 	struct addrinfo hints, *res = NULL, *ai;
 	char svc[8];
-	int s, err;
+	int s, err, one = 1;
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
@@ -110,6 +113,13 @@ sbdn_tcp_connect(const char *host, uint16_t port, unsigned timeout_ms,
 		}
 		if ((err = connect_one(s, ai, host, port, timeout_ms,
 		    errbuf)) == 0) {
+			/*
+			 * A TLS client writes its Finished and then its
+			 * request: Nagle would hold the request until the
+			 * server's delayed ACK (40 ms on Linux).
+			 */
+			(void)setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one,
+			    sizeof(one));
 			*fd = s;
 			break;
 		}
@@ -128,8 +138,8 @@ accept_any(int ok, X509_STORE_CTX *x)
 	return 1;
 }
 
-static int
-ctx_new(const struct sbdn_tls_opts *o, SSL_CTX **out, char *errbuf)
+int
+sbdn_tls_ctx_new(const struct sbdn_tls_opts *o, SSL_CTX **out, char *errbuf)
 {
 	char why[160];
 	SSL_CTX *ctx;
@@ -209,8 +219,14 @@ sbdn_tls_connect(const char *host, uint16_t port,
 	t->fd = -1;
 	t->timeout_ms = o->timeout_ms != 0 ? o->timeout_ms : 5000;
 	if ((err = sbdn_tcp_connect(host, port, t->timeout_ms, &t->fd,
-	    errbuf)) != 0 || (err = ctx_new(o, &t->ctx, errbuf)) != 0)
+	    errbuf)) != 0)
 		goto out;
+	if (o->ctx != NULL)
+		t->ctx = o->ctx;
+	else if ((err = sbdn_tls_ctx_new(o, &t->ctx, errbuf)) != 0)
+		goto out;
+	else
+		t->own_ctx = 1;
 	if ((t->ssl = SSL_new(t->ctx)) == NULL ||
 	    SSL_set_fd(t->ssl, t->fd) != 1) {
 		err = SBD_ERR_NOMEM;
@@ -335,7 +351,8 @@ sbdn_tls_close(struct sbdn_tls *t)
 		(void)SSL_shutdown(t->ssl);
 		SSL_free(t->ssl);
 	}
-	SSL_CTX_free(t->ctx);
+	if (t->own_ctx)
+		SSL_CTX_free(t->ctx);
 	if (t->fd != -1)
 		close(t->fd);
 	free(t);
