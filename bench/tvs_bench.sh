@@ -27,12 +27,13 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# A TCP port nobody listens on, for the store (phones read it from their
-# configuration, so sbdd must listen where the store says).
+# A TCP port no socket uses, for the store (phones read it from their
+# configuration, so sbdd must listen where the store says), below the
+# kernel's ephemeral range (32768 up) so no client connection takes it.
 free_port() {
-	p=$((20000 + $$ % 20000 + $1))
-	while ss -Htln "sport = :$p" | grep -q .; do
-		p=$((p + 7))
+	p=$((20000 + ($$ * 7 + $1 * 101) % 11000))
+	while [ -n "$(ss -Htan "sport = :$p")" ]; do
+		p=$((20000 + (p - 20000 + 13) % 11000))
 	done
 	echo "$p"
 }
@@ -97,6 +98,35 @@ awk -v ticks=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$N" \
 	printf "ratio signature/sbdd-CPU-per-fresh-request = %.2f\n",
 	    (1000 / bare) / ms
 }' </dev/null
+
+# The peer: OpenSSL's own server with the same key, and sbdd, each handed
+# full handshakes by `openssl s_time -new` for 8 s; the server's CPU time
+# per handshake.
+echo "== TLS handshakes (openssl s_time -new): server CPU per handshake"
+PEER_PORT=$(free_port 2)
+openssl s_server -quiet -accept "$PEER_PORT" \
+    -cert "$D/nodes/pub/pki/TVS.pem" -key "$D/nodes/pub/pki/TVS.pem" \
+    >/dev/null 2>&1 &
+peer=$!
+sleep 1
+hs_cpu() {	# NAME PID PORT
+	_t0=$(awk '{ print $14 + $15 }' "/proc/$2/stat")
+	_n=$(timeout 30 openssl s_time -connect "127.0.0.1:$3" -new -time 8 \
+	    2>/dev/null | sed -n 's/^\([0-9]*\) connections in [0-9.]* real.*/\1/p')
+	_t1=$(awk '{ print $14 + $15 }' "/proc/$2/stat")
+	awk -v n="${_n:-0}" -v t=$((_t1 - _t0)) -v hz="$(getconf CLK_TCK)" \
+	    -v name="$1" 'END { if (n > 0) printf "%s: %d handshakes, " \
+	    "%.3f ms CPU each\n", name, n, t / hz * 1000 / n }' </dev/null
+}
+hs_cpu "openssl s_server" "$peer" "$PEER_PORT" | tee "$tmp/peer.txt"
+hs_cpu "sbdd TVS" "$pid" "$TVS_PORT" | tee "$tmp/sbdd.txt"
+kill "$peer" 2>/dev/null || true
+awk '/CPU each/ { v[FILENAME] = $(NF - 3) } END {
+	p = v[ARGV[1]]; s = v[ARGV[2]]
+	if (p > 0 && s > 0)
+		printf "ratio s_server-CPU/sbdd-CPU per handshake = %.2f " \
+		    "(1: as cheap as OpenSSL'"'"'s own server)\n", p / s
+}' "$tmp/peer.txt" "$tmp/sbdd.txt"
 
 echo "== fleet: $FLEET phones, $FLEET_C at once"
 "$SBDPHONE" fleet --count "$FLEET" --concurrency "$FLEET_C" \

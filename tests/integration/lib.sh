@@ -17,6 +17,11 @@
 #                           within 3 s (a transfer is counted when its last
 #                           ACK arrives, a moment after the client exits)
 #   wait_until SECS CMD...  poll CMD every 0.1 s for at most SECS seconds
+#   free_ports N SALT       print P such that TCP ports P..P+N-1 have no
+#                           socket in any state, from 20000..30999: below
+#                           the kernel's ephemeral range (32768 up), so no
+#                           client connection can take the port between
+#                           the choice and sbdd's bind
 #   alive PID               PID runs (and is not a zombie)
 #   track PID               kill PID at cleanup if it still runs
 #   track_netns NAME        delete namespace NAME at cleanup
@@ -54,6 +59,25 @@ wait_until() {
 		_w=$((_w - 1))
 	done
 	"$@"
+}
+
+_port_used() {
+	[ -n "$(ss -Htan "sport = :$1" 2>/dev/null)" ]
+}
+
+free_ports() {
+	_fp=$((20000 + ($$ * 7 + $2 * 101) % 11000))
+	_tries=0
+	while [ $_tries -lt 200 ]; do
+		_i=0
+		while [ $_i -lt "$1" ] && ! _port_used $((_fp + _i)); do
+			_i=$((_i + 1))
+		done
+		[ $_i -eq "$1" ] && { echo "$_fp"; return 0; }
+		_fp=$((20000 + (_fp - 20000 + 13) % 11000))
+		_tries=$((_tries + 1))
+	done
+	return 1
 }
 
 _all_dead() {

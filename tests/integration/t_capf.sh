@@ -21,7 +21,7 @@ P4=$T/p4
 PU=$T/pu
 # The store's CAPF port is the one sbdd listens on, so that a phone finds
 # CAPF through its configuration's capfList.
-CAPF_Q=$((21000 + $$ % 20000))
+CAPF_Q=$(free_ports 1 1)
 
 make_node "$D" --capf-port "$CAPF_Q"
 run "$SBDCTL" device add -d "$D" --mac $M1 --profile encrypted

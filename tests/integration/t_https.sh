@@ -6,7 +6,7 @@
 # certificate is in the ITL needs no TVS at all.  Sourced by run.sh.
 
 D=$T/hs
-TVSP=$((20000 + ($$ + 7) % 20000))
+TVSP=$(free_ports 3 2)
 WEBP=$((TVSP + 2))
 M=00AB00EE0001
 

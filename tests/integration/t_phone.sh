@@ -8,7 +8,7 @@
 D=$T/cl
 TD=$D/nodes/pub/tftp
 PKI=$D/nodes/pub/pki
-TVSP=$((20000 + $$ % 20000))	# the store's TVS and CAPF ports must be
+TVSP=$(free_ports 2 3)	# the store's TVS and CAPF ports must be
 CAPFP=$((TVSP + 1))		# the ones sbdd listens on (the config's)
 A=00AB00CD0001		# authenticated: scenarios 1, 4, 5, 7
 B=00AB00CD0002		# mixed mode: CTL then ITL
