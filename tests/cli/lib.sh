@@ -7,6 +7,8 @@
 #   expect_out NAME TEXT   the last run's stdout contains TEXT
 #   expect_same NAME A B   files A and B are byte-identical
 #   expect_true NAME CMD.. CMD succeeds
+#   flip_byte FILE OFF     invert every bit of the byte at OFF in place
+#                          (always a change, whatever the byte was)
 # Every expectation counts one test.
 
 pass=0
@@ -75,4 +77,11 @@ expect_true() {
 	else
 		nok "$_name"
 	fi
+}
+
+flip_byte() {
+	_b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	# shellcheck disable=SC2059
+	printf "\\$(printf '%o' $((_b ^ 255)))" |
+	    dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
 }

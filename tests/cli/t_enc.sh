@@ -226,8 +226,7 @@ expect_true "enc openssl: RSA-SHA1 signature over header and ciphertext" \
 
 # Flip one ciphertext byte: the hash fails, or the signature with --cert.
 cp "$enc_file" "$T/flip.enc.sgn"
-printf '\377' | dd of="$T/flip.enc.sgn" bs=1 seek=$((enc_hl + 20)) \
-    conv=notrunc 2>/dev/null
+flip_byte "$T/flip.enc.sgn" $((enc_hl + 20))
 run "$SBDCTL" decrypt enc "$T/flip.enc.sgn" --device-key "$T/dev.key"
 expect_rc "enc decrypt, flipped ciphertext: exit 1" 1
 expect_err "enc decrypt, flipped ciphertext: message" \

@@ -85,7 +85,7 @@ expect_rc "truncated itl exits 1" 1
 expect_err "truncated itl: file and offset" "$T/trunc.tlv: offset 8:"
 expect_out "truncated itl: CUCM's words" "Error parsing the ITL file!!"
 cp "$DATA/public/itl-freepbx-2rec.tlv" "$T/flip.tlv"
-printf '\377' | dd of="$T/flip.tlv" bs=1 seek=3000 conv=notrunc 2>/dev/null
+flip_byte "$T/flip.tlv" 3000
 run "$SBDCTL" show itl "$T/flip.tlv"
 expect_rc "flipped itl exits 1" 1
 expect_out "flipped itl: CUCM's words" "Verification of the ITL file failed."
