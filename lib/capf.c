@@ -90,21 +90,6 @@ sbd_capf_frame_len(const uint8_t *p, size_t len, size_t *total,
 	return 0;
 }
 
-/* A string element: printable, ending in its only NUL, bounded. */
-static int
-str_ok(const struct sbd_tlv *t)
-{
-	size_t i;
-
-	if (t->len < 2 || t->len > SBD_CAPF_STR_MAX ||
-	    sbd_tlv_is_cstring(t->val, t->len) != 0)
-		return 0;
-	for (i = 0; i + 1 < t->len; i++)
-		if (t->val[i] < 0x20 || t->val[i] >= 0x7f)
-			return 0;
-	return 1;
-}
-
 static int
 element(const struct sbd_tlv *t, struct sbd_capf_msg *m)
 {
@@ -137,7 +122,7 @@ element(const struct sbd_tlv *t, struct sbd_capf_msg *m)
 		raw->len = t->len;
 		break;
 	case K_STR:
-		if (!str_ok(t))
+		if (sbd_tlv_is_text(t->val, t->len, 2, SBD_CAPF_STR_MAX) != 0)
 			return -1;
 		*(const char **)(void *)(base + e->off) =
 		    (const char *)t->val;

@@ -127,6 +127,19 @@ sbd_tlv_is_cstring(const uint8_t *v, size_t len)
 	return 0;
 }
 
+int
+sbd_tlv_is_text(const uint8_t *v, size_t len, size_t min, size_t max)
+{
+	size_t i;
+
+	if (len < min || len > max || sbd_tlv_is_cstring(v, len) != 0)
+		return -1;
+	for (i = 0; i + 1 < len; i++)
+		if (v[i] < 0x20 || v[i] > 0x7e)
+			return -1;
+	return 0;
+}
+
 /* ---- writer ---- */
 
 void

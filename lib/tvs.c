@@ -29,21 +29,6 @@ sbd_tvs_frame_len(const uint8_t *p, size_t len, size_t *total,
 	return 0;
 }
 
-/* A DN string element: printable, ending in its only NUL, bounded. */
-static int
-name_ok(const struct sbd_tlv *t)
-{
-	size_t i;
-
-	if (t->len < 1 || t->len > SBD_TVS_NAME_MAX ||
-	    sbd_tlv_is_cstring(t->val, t->len) != 0)
-		return 0;
-	for (i = 0; i + 1 < t->len; i++)
-		if (t->val[i] < 0x20 || t->val[i] >= 0x7f)
-			return 0;
-	return 1;
-}
-
 static int
 element(const struct sbd_tlv *t, struct sbd_tvs_msg *m, unsigned *seen,
     struct sbd_diag *d)
@@ -75,7 +60,7 @@ element(const struct sbd_tlv *t, struct sbd_tvs_msg *m, unsigned *seen,
 		break;
 	case SBD_TVS_T_SUBJECT:
 	case SBD_TVS_T_ISSUER:
-		if (!name_ok(t))
+		if (sbd_tlv_is_text(t->val, t->len, 1, SBD_TVS_NAME_MAX) != 0)
 			goto bad;
 		if (t->tag == SBD_TVS_T_SUBJECT)
 			m->subject = (const char *)t->val;

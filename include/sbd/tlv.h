@@ -61,6 +61,12 @@ int sbd_get_tlv(struct sbd_cur *c, struct sbd_tlv *t) SBD_WUR;
  * Returns 0 if so.
  */
 int sbd_tlv_is_cstring(const uint8_t *v, size_t len);
+/*
+ * The same, and printable ASCII (0x20..0x7e) before the NUL, with len
+ * (the NUL counted) in min..max: names and passwords of TVS and CAPF
+ * frames, which end up in logs.  Returns 0 if so.
+ */
+int sbd_tlv_is_text(const uint8_t *v, size_t len, size_t min, size_t max);
 
 /* ---- writer ---- */
 

@@ -88,6 +88,21 @@ test_cstring(void **state)
 	assert_int_not_equal(sbd_tlv_is_cstring((const uint8_t *)"a\0b", 4),
 	    0);
 	assert_int_not_equal(sbd_tlv_is_cstring((const uint8_t *)"", 0), 0);
+	/* Text: printable, NUL-terminated, length (NUL counted) bounded. */
+	assert_int_equal(sbd_tlv_is_text((const uint8_t *)"SEP01", 6, 2, 6),
+	    0);
+	assert_int_not_equal(sbd_tlv_is_text((const uint8_t *)"SEP01", 6, 2,
+	    5), 0);
+	assert_int_equal(sbd_tlv_is_text((const uint8_t *)"", 1, 1, 8), 0);
+	assert_int_not_equal(sbd_tlv_is_text((const uint8_t *)"", 1, 2, 8), 0);
+	assert_int_not_equal(sbd_tlv_is_text((const uint8_t *)"a\tb", 4, 1,
+	    8), 0);
+	assert_int_not_equal(sbd_tlv_is_text((const uint8_t *)"a\177", 3, 1,
+	    8), 0);
+	assert_int_not_equal(sbd_tlv_is_text((const uint8_t *)"a\200", 3, 1,
+	    8), 0);
+	assert_int_not_equal(sbd_tlv_is_text((const uint8_t *)"ab", 2, 1, 8),
+	    0);
 }
 
 static void
