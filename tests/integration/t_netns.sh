@@ -119,13 +119,14 @@ expect_fetched "atftp blksize 1428 windowsize 4 across 20 % loss \
 (exit $atf_rc)" "$T/atftp.out" "$T/atftp.log"
 expect_counter "tftp_retransmits > 0 on the lossy link" "$D" \
     tftp_retransmits -gt 0
-# SIGTERM lets running transfers finish.  An atftp that gave up may have
-# lost its ERROR on the way; its transfer then lives until sbdd's 10
-# retries of 2 s run out, so wait for that (bounded) before stopping.
+# SIGTERM lets running transfers finish.  A client that is done may have
+# lost its last ACK (or its ERROR) on the way; sbdd then resends the
+# last block until its 40 retries run out, 2 s apart for atftp (option
+# timeout 2): 80 s.  Wait for that, bounded, before stopping.
 _idle() {
 	_counter_is "$D" tftp_active -eq 0
 }
-wait_until 25 _idle
+wait_until 90 _idle
 stop_sbdd "sbdd in $NSS exits 0 on SIGTERM"
 
 cleanup
