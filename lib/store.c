@@ -19,6 +19,8 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "sbd/trustlist.h"
+#include "sbd/util.h"
 #include "store_int.h"
 
 /*
@@ -380,6 +382,167 @@ int
 sbd_store_node_list(struct sbd_store *st, struct sbd_node **out, size_t *n)
 {
 	return st->ops->node_list(st->be, out, n);
+}
+
+/* ---- TFTP restarts, reset ITLs, node state (schema 3) ----------------- */
+
+int
+sbd_store_node_restart_tftp(struct sbd_store *st, const char *node,
+    int64_t *req)
+{
+	int64_t v = 0;
+	int err = SBD_ERR_INVAL;
+
+	if (!str_ok(node, SBD_NAME_MAX, 1) || req == NULL)
+		goto out;
+	if ((err = op_begin(st)) != 0)
+		goto out;
+	if ((err = op_end(st, st->ops->node_restart_tftp(st->be, node,
+	    &v))) == 0)
+		*req = v;
+out:
+	return err;
+}
+
+/* A served trust list: phones refuse one over SBD_TL_MAX bytes. */
+static int
+itl_ok(const uint8_t *der, size_t len)
+{
+	if (der == NULL || len == 0)
+		return SBD_ERR_INVAL;
+	return len > SBD_TL_MAX ? SBD_ERR_TOOBIG : 0;
+}
+
+int
+sbd_store_itl_reset_set(struct sbd_store *st, const char *node,
+    const uint8_t *der, size_t len, int64_t restart)
+{
+	int err = SBD_ERR_INVAL;
+
+	if (!str_ok(node, SBD_NAME_MAX, 1) || restart < 0 ||
+	    (err = itl_ok(der, len)) != 0)
+		goto out;
+	if ((err = op_begin(st)) == 0)
+		err = op_end(st, st->ops->itl_reset_set(st->be, node, der, len,
+		    restart, (int64_t)time(NULL)));
+out:
+	return err;
+}
+
+int
+sbd_store_itl_reset_get(struct sbd_store *st, const char *node,
+    uint8_t **der, size_t *len, int64_t *restart)
+{
+	uint8_t *p = NULL;
+	size_t n = 0;
+	int64_t r = 0;
+	int err = SBD_ERR_INVAL;
+
+	if (!str_ok(node, SBD_NAME_MAX, 1) || der == NULL || len == NULL ||
+	    restart == NULL)
+		goto out;
+	if ((err = st->ops->itl_reset_get(st->be, node, &p, &n, &r)) != 0)
+		goto out;
+	*der = p;
+	*len = n;
+	*restart = r;
+out:
+	return err;
+}
+
+int
+sbd_store_itl_reset_clear(struct sbd_store *st, const char *node)
+{
+	int err = SBD_ERR_INVAL;
+
+	if (!str_ok(node, SBD_NAME_MAX, 1))
+		goto out;
+	if ((err = op_begin(st)) == 0)
+		err = op_end(st, st->ops->itl_reset_clear(st->be, node));
+out:
+	return err;
+}
+
+/* The ITL's signer is one of the two that may sign it; at is stamped. */
+int
+sbd_store_node_state_set(struct sbd_store *st,
+    const struct sbd_node_state *s)
+{
+	struct sbd_node_state v;
+	int err = SBD_ERR_INVAL;
+
+	if (s == NULL || !str_ok(s->node, sizeof(s->node), 1) ||
+	    s->pid < 0 || s->gen < 0 || s->tftp_restart < 0 ||
+	    !str_ok(s->itl_signer, sizeof(s->itl_signer), 1) ||
+	    (strcmp(s->itl_signer, SBD_CR_CALLMANAGER) != 0 &&
+	    strcmp(s->itl_signer, SBD_CR_ITLRECOVERY) != 0))
+		goto out;
+	v = *s;
+	if ((err = sha1_norm(s->itl_sha1, v.itl_sha1)) != 0)
+		goto out;
+	v.at = sbd_now();
+	if ((err = op_begin(st)) == 0)
+		err = op_end(st, st->ops->node_state_set(st->be, &v));
+out:
+	return err;
+}
+
+int
+sbd_store_node_state_get(struct sbd_store *st, const char *node,
+    struct sbd_node_state *out)
+{
+	struct sbd_node_state v;
+	int err = SBD_ERR_INVAL;
+
+	if (!str_ok(node, SBD_NAME_MAX, 1) || out == NULL)
+		goto out;
+	if ((err = st->ops->node_state_get(st->be, node, &v)) == 0)
+		*out = v;
+out:
+	return err;
+}
+
+int
+sbd_store_itl_seen_add(struct sbd_store *st, const char *node,
+    const uint8_t *der, size_t len, int64_t when)
+{
+	uint8_t md[EVP_MAX_MD_SIZE];
+	char h[SHA1_HEX + 1];
+	unsigned mdlen = 0;
+	int err = SBD_ERR_INVAL;
+
+	if (!str_ok(node, SBD_NAME_MAX, 1) || (err = itl_ok(der, len)) != 0)
+		goto out;
+	if (EVP_Digest(der, len, md, &mdlen, EVP_sha1(), NULL) != 1 ||
+	    mdlen != SHA1_HEX / 2) {
+		err = SBD_ERR_CRYPTO;
+		goto out;
+	}
+	sbd_hex(md, mdlen, h);
+	if ((err = op_begin(st)) == 0)
+		err = op_end(st, st->ops->itl_seen_add(st->be, h, node, der,
+		    len, when));
+out:
+	return err;
+}
+
+int
+sbd_store_itl_seen_get(struct sbd_store *st, const char *sha1, uint8_t **der,
+    size_t *len)
+{
+	char h[SHA1_HEX + 1];
+	uint8_t *p = NULL;
+	size_t n = 0;
+	int err = SBD_ERR_INVAL;
+
+	if (der == NULL || len == NULL || (err = sha1_norm(sha1, h)) != 0)
+		goto out;
+	if ((err = st->ops->itl_seen_get(st->be, h, &p, &n)) != 0)
+		goto out;
+	*der = p;
+	*len = n;
+out:
+	return err;
 }
 
 /* ---- certificates ----------------------------------------------------- */
@@ -807,6 +970,52 @@ sbd_store_param_set(struct sbd_store *st, const char *name, const char *val)
 		err = op_end(st, st->ops->param_set(st->be, name, val));
 out:
 	return err;
+}
+
+/* ---- alarms ------------------------------------------------------------- */
+
+/* The caller's at is kept: it is the clock the alarm was raised by. */
+int
+sbd_store_alarm_add(struct sbd_store *st, struct sbd_alarm *a)
+{
+	struct sbd_alarm v;
+	int err = SBD_ERR_INVAL;
+
+	if (a == NULL || !str_ok(a->node, sizeof(a->node), 1) ||
+	    !str_ok(a->name, sizeof(a->name), 1) || a->severity < 0 ||
+	    a->severity > 7 || !str_ok(a->text, sizeof(a->text), 1))
+		goto out;
+	v = *a;
+	if ((err = op_begin(st)) != 0)
+		goto out;
+	if ((err = op_end(st, st->ops->alarm_add(st->be, &v))) == 0)
+		a->id = v.id;
+out:
+	return err;
+}
+
+int
+sbd_store_alarm_last(struct sbd_store *st, const char *name,
+    struct sbd_alarm *out)
+{
+	struct sbd_alarm v;
+	int err = SBD_ERR_INVAL;
+
+	if (!str_ok(name, SBD_NAME_MAX, 1) || out == NULL)
+		goto out;
+	if ((err = st->ops->alarm_last(st->be, name, &v)) == 0)
+		*out = v;
+out:
+	return err;
+}
+
+int
+sbd_store_alarm_list(struct sbd_store *st, size_t max, struct sbd_alarm **out,
+    size_t *n)
+{
+	if (out == NULL || n == NULL)
+		return SBD_ERR_INVAL;
+	return st->ops->alarm_list(st->be, max, out, n);
 }
 
 /* ---- audit log ---------------------------------------------------------- */

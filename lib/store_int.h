@@ -61,6 +61,28 @@ struct sbd_store_ops {
 	    struct sbd_node *out);
 	int (*node_list)(struct sbd_store_be *be, struct sbd_node **out,
 	    size_t *n);
+	/* Add 1 to node's tftp_restart; the new number into *req. */
+	int (*node_restart_tftp)(struct sbd_store_be *be, const char *node,
+	    int64_t *req);
+
+	/* set replaces node's row; clear of an absent row is 0. */
+	int (*itl_reset_set)(struct sbd_store_be *be, const char *node,
+	    const uint8_t *der, size_t len, int64_t restart, int64_t created);
+	int (*itl_reset_get)(struct sbd_store_be *be, const char *node,
+	    uint8_t **der, size_t *len, int64_t *restart);
+	int (*itl_reset_clear)(struct sbd_store_be *be, const char *node);
+
+	/* set inserts or replaces node s->node's row. */
+	int (*node_state_set)(struct sbd_store_be *be,
+	    const struct sbd_node_state *s);
+	int (*node_state_get)(struct sbd_store_be *be, const char *node,
+	    struct sbd_node_state *out);
+
+	/* sha1 is the lowercase hex of der's; a known sha1 changes nothing. */
+	int (*itl_seen_add)(struct sbd_store_be *be, const char *sha1,
+	    const char *node, const uint8_t *der, size_t len, int64_t when);
+	int (*itl_seen_get)(struct sbd_store_be *be, const char *sha1,
+	    uint8_t **der, size_t *len);
 
 	int (*cert_add)(struct sbd_store_be *be, struct sbd_store_cert *c);
 	int (*cert_get)(struct sbd_store_be *be, const char *node,
@@ -93,6 +115,13 @@ struct sbd_store_ops {
 	    size_t cap);
 	int (*param_set)(struct sbd_store_be *be, const char *name,
 	    const char *val);
+
+	/* Sets a->id. */
+	int (*alarm_add)(struct sbd_store_be *be, struct sbd_alarm *a);
+	int (*alarm_last)(struct sbd_store_be *be, const char *name,
+	    struct sbd_alarm *out);
+	int (*alarm_list)(struct sbd_store_be *be, size_t max,
+	    struct sbd_alarm **out, size_t *n);
 
 	int (*audit_add)(struct sbd_store_be *be, const struct sbd_audit *a);
 	int (*audit_list)(struct sbd_store_be *be, size_t max,

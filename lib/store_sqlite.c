@@ -27,8 +27,8 @@
 
 #define BUSY_TIMEOUT_MS	5000
 
-#define STMT_CACHE	16	/* prepared statements kept per handle:
-				 * sbdd uses about a dozen over and over */
+#define STMT_CACHE	32	/* prepared statements kept per handle:
+				 * sbdd uses about twenty over and over */
 
 /*
  * Prepared statements are kept for reuse, keyed by the address of their
@@ -193,13 +193,62 @@ static const char migration2[] =
 #undef GEN_BUMP
 	"PRAGMA user_version = 2;";
 
-static const char *const migrations[] = { migration1, migration2 };
+/*
+ * 3: cluster administration (issue 5).  TFTP restart requests per node
+ * (a node change, so the node's sbdd sees it); the reset ITL a node serves
+ * for one restart; what each sbdd last did; every ITL served, by SHA-1;
+ * alarms.  Only node and itl_reset move the generation: the rest is
+ * written by sbdd about itself and must not make it reload.
+ */
+static const char migration3[] =
+	"ALTER TABLE node ADD COLUMN tftp_restart INTEGER NOT NULL DEFAULT 0"
+	" CHECK (tftp_restart >= 0);"
+	"CREATE TABLE itl_reset ("
+	" node TEXT PRIMARY KEY NOT NULL"
+	"  REFERENCES node(name) ON DELETE CASCADE,"
+	" der BLOB NOT NULL,"
+	" restart INTEGER NOT NULL,"
+	" created INTEGER NOT NULL) STRICT;"
+#define GEN_BUMP " BEGIN UPDATE meta SET generation = generation + 1; END;"
+	"CREATE TRIGGER itl_reset_gen_i AFTER INSERT ON itl_reset" GEN_BUMP
+	"CREATE TRIGGER itl_reset_gen_u AFTER UPDATE ON itl_reset" GEN_BUMP
+	"CREATE TRIGGER itl_reset_gen_d AFTER DELETE ON itl_reset" GEN_BUMP
+#undef GEN_BUMP
+	"CREATE TABLE node_state ("
+	" node TEXT PRIMARY KEY NOT NULL"
+	"  REFERENCES node(name) ON DELETE CASCADE,"
+	" pid INTEGER NOT NULL,"
+	" gen INTEGER NOT NULL,"
+	" tftp_restart INTEGER NOT NULL,"
+	" itl_sha1 TEXT NOT NULL,"
+	" itl_signer TEXT NOT NULL,"
+	" at INTEGER NOT NULL) STRICT;"
+	"CREATE TABLE itl_seen ("
+	" sha1 TEXT PRIMARY KEY NOT NULL CHECK (length(sha1) = 40),"
+	" node TEXT NOT NULL,"
+	" der BLOB NOT NULL,"
+	" first_at INTEGER NOT NULL) STRICT;"
+	"CREATE TABLE alarm ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" at INTEGER NOT NULL,"
+	" node TEXT NOT NULL,"
+	" name TEXT NOT NULL,"
+	" severity INTEGER NOT NULL CHECK (severity BETWEEN 0 AND 7),"
+	" text TEXT NOT NULL) STRICT;"
+	"CREATE INDEX alarm_name ON alarm(name, id);"
+	"PRAGMA user_version = 3;";
+
+static const char *const migrations[] = { migration1, migration2,
+    migration3 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
     SBD_STORE_SCHEMA, "SBD_STORE_SCHEMA must count the migrations");
 
 #define NODE_COLS	"name, domain, publisher, services, addr, tftp_port, " \
-			"http_port, tvs_port, capf_port, created"
+			"http_port, tvs_port, capf_port, created, " \
+			"tftp_restart"
+#define STATE_COLS	"node, pid, gen, tftp_restart, itl_sha1, itl_signer, at"
+#define ALARM_COLS	"id, at, node, name, severity, text"
 #define CERT_COLS	"id, node, role, cert_path, key_path, sha1, created, " \
 			"active"
 #define DEVICE_COLS	"mac, name, model, description, profile, tvs1, " \
@@ -513,6 +562,7 @@ row_node(struct sbd_store_be *q, sqlite3_stmt *s, void *p)
 	n->tvs_port = (uint16_t)sqlite3_column_int(s, 7);
 	n->capf_port = (uint16_t)sqlite3_column_int(s, 8);
 	n->created = sqlite3_column_int64(s, 9);
+	n->tftp_restart = sqlite3_column_int64(s, 10);
 	return bad ? bad_row(q, "node") : 0;
 }
 
@@ -582,6 +632,60 @@ row_device(struct sbd_store_be *q, sqlite3_stmt *s, void *p)
 	}
 out:
 	return err;
+}
+
+static int
+row_state(struct sbd_store_be *q, sqlite3_stmt *s, void *p)
+{
+	struct sbd_node_state *n = p;
+	int bad = 0;
+
+	memset(n, 0, sizeof(*n));
+	bad |= col_str(s, 0, n->node, sizeof(n->node));
+	n->pid = sqlite3_column_int64(s, 1);
+	n->gen = sqlite3_column_int64(s, 2);
+	n->tftp_restart = sqlite3_column_int64(s, 3);
+	bad |= col_str(s, 4, n->itl_sha1, sizeof(n->itl_sha1));
+	bad |= col_str(s, 5, n->itl_signer, sizeof(n->itl_signer));
+	n->at = sqlite3_column_int64(s, 6);
+	return bad ? bad_row(q, "node_state") : 0;
+}
+
+static int
+row_alarm(struct sbd_store_be *q, sqlite3_stmt *s, void *p)
+{
+	struct sbd_alarm *a = p;
+	int bad = 0;
+
+	memset(a, 0, sizeof(*a));
+	a->id = sqlite3_column_int64(s, 0);
+	a->at = sqlite3_column_int64(s, 1);
+	bad |= col_str(s, 2, a->node, sizeof(a->node));
+	bad |= col_str(s, 3, a->name, sizeof(a->name));
+	a->severity = sqlite3_column_int(s, 4);
+	bad |= col_str(s, 5, a->text, sizeof(a->text));
+	return bad ? bad_row(q, "alarm") : 0;
+}
+
+/* A copy of blob column i (malloc'ed); an empty or NULL one is refused. */
+static int
+col_blob(struct sbd_store_be *q, sqlite3_stmt *s, int i, const char *table,
+    uint8_t **out, size_t *len)
+{
+	const void *p;
+	uint8_t *c;
+	size_t n;
+
+	p = sqlite3_column_blob(s, i);
+	n = (size_t)sqlite3_column_bytes(s, i);
+	if (p == NULL || n == 0)
+		return bad_row(q, table);
+	if ((c = malloc(n)) == NULL)
+		return SBD_ERR_NOMEM;
+	memcpy(c, p, n);
+	*out = c;
+	*len = n;
+	return 0;
 }
 
 static int
@@ -935,6 +1039,127 @@ out:
 }
 
 /*
+ * Inside the caller's transaction (lib/store.c), so the number read back
+ * is the one this update wrote.
+ */
+static int
+sq_node_restart_tftp(struct sbd_store_be *q, const char *node, int64_t *req)
+{
+	sqlite3_stmt *s = NULL;
+	int err;
+
+	if ((err = sq_exec(q, 1, "UPDATE node SET tftp_restart = "
+	    "tftp_restart + 1 WHERE name = ?1", "t", node)) != 0)
+		goto out;
+	if ((err = sq_prep(q, &s, "SELECT tftp_restart FROM node "
+	    "WHERE name = ?1", "t", node)) != 0)
+		goto out;
+	if ((err = sq_step(q, s)) == 0)
+		err = SBD_ERR_NOTFOUND;
+	if (err < 0)
+		goto out;
+	*req = sqlite3_column_int64(s, 0);
+	err = 0;
+out:
+	sq_release(q, s);
+	return err;
+}
+
+static int
+sq_itl_reset_set(struct sbd_store_be *q, const char *node, const uint8_t *der,
+    size_t len, int64_t restart, int64_t created)
+{
+	return sq_exec(q, 0, "INSERT INTO itl_reset (node, der, restart, "
+	    "created) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (node) DO UPDATE "
+	    "SET der = excluded.der, restart = excluded.restart, "
+	    "created = excluded.created", "tbii", node, (const void *)der,
+	    len, restart, created);
+}
+
+static int
+sq_itl_reset_get(struct sbd_store_be *q, const char *node, uint8_t **der,
+    size_t *len, int64_t *restart)
+{
+	sqlite3_stmt *s = NULL;
+	int err;
+
+	if ((err = sq_prep(q, &s, "SELECT der, restart FROM itl_reset "
+	    "WHERE node = ?1", "t", node)) != 0)
+		goto out;
+	if ((err = sq_step(q, s)) == 0)
+		err = SBD_ERR_NOTFOUND;
+	if (err < 0)
+		goto out;
+	if ((err = col_blob(q, s, 0, "itl_reset", der, len)) == 0)
+		*restart = sqlite3_column_int64(s, 1);
+out:
+	sq_release(q, s);
+	return err;
+}
+
+static int
+sq_itl_reset_clear(struct sbd_store_be *q, const char *node)
+{
+	return sq_exec(q, 0, "DELETE FROM itl_reset WHERE node = ?1", "t",
+	    node);
+}
+
+/* Not in the generation's triggers: writing it makes no sbdd reload. */
+static int
+sq_node_state_set(struct sbd_store_be *q, const struct sbd_node_state *n)
+{
+	return sq_exec(q, 0, "INSERT INTO node_state (" STATE_COLS ") "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (node) DO UPDATE "
+	    "SET pid = excluded.pid, gen = excluded.gen, "
+	    "tftp_restart = excluded.tftp_restart, "
+	    "itl_sha1 = excluded.itl_sha1, itl_signer = excluded.itl_signer, "
+	    "at = excluded.at", "tiiitti", n->node, n->pid, n->gen,
+	    n->tftp_restart, n->itl_sha1, n->itl_signer, n->at);
+}
+
+static int
+sq_node_state_get(struct sbd_store_be *q, const char *node,
+    struct sbd_node_state *out)
+{
+	sqlite3_stmt *s = NULL;
+	int err;
+
+	if ((err = sq_prep(q, &s, "SELECT " STATE_COLS " FROM node_state "
+	    "WHERE node = ?1", "t", node)) == 0)
+		err = sq_one(q, s, row_state, out);
+	return err;
+}
+
+/* The first node and time an ITL was seen are kept. */
+static int
+sq_itl_seen_add(struct sbd_store_be *q, const char *sha1, const char *node,
+    const uint8_t *der, size_t len, int64_t when)
+{
+	return sq_exec(q, 0, "INSERT INTO itl_seen (sha1, node, der, "
+	    "first_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (sha1) DO NOTHING",
+	    "ttbi", sha1, node, (const void *)der, len, when);
+}
+
+static int
+sq_itl_seen_get(struct sbd_store_be *q, const char *sha1, uint8_t **der,
+    size_t *len)
+{
+	sqlite3_stmt *s = NULL;
+	int err;
+
+	if ((err = sq_prep(q, &s, "SELECT der FROM itl_seen WHERE sha1 = ?1",
+	    "t", sha1)) != 0)
+		goto out;
+	if ((err = sq_step(q, s)) == 0)
+		err = SBD_ERR_NOTFOUND;
+	if (err > 0)
+		err = col_blob(q, s, 0, "itl_seen", der, len);
+out:
+	sq_release(q, s);
+	return err;
+}
+
+/*
  * The previous active certificate is retired first: the partial unique
  * index cert_active allows one active row per node and role.  An unknown
  * node fails the foreign key (SBD_ERR_NOTFOUND).
@@ -1203,6 +1428,58 @@ sq_param_set(struct sbd_store_be *q, const char *name, const char *val)
 }
 
 static int
+sq_alarm_add(struct sbd_store_be *q, struct sbd_alarm *a)
+{
+	int err;
+
+	if ((err = sq_exec(q, 0, "INSERT INTO alarm (at, node, name, "
+	    "severity, text) VALUES (?1, ?2, ?3, ?4, ?5)", "ittit", a->at,
+	    a->node, a->name, (int64_t)a->severity, a->text)) == 0)
+		a->id = sqlite3_last_insert_rowid(q->db);
+	return err;
+}
+
+/* The newest is the last added: ids only grow (AUTOINCREMENT). */
+static int
+sq_alarm_last(struct sbd_store_be *q, const char *name, struct sbd_alarm *out)
+{
+	sqlite3_stmt *s = NULL;
+	int err;
+
+	if ((err = sq_prep(q, &s, "SELECT " ALARM_COLS " FROM alarm "
+	    "WHERE name = ?1 ORDER BY id DESC LIMIT 1", "t", name)) == 0)
+		err = sq_one(q, s, row_alarm, out);
+	return err;
+}
+
+/* The newest max rows (a negative LIMIT is none), oldest first. */
+static int
+sq_alarm_list(struct sbd_store_be *q, size_t max, struct sbd_alarm **out,
+    size_t *n)
+{
+	sqlite3_stmt *s = NULL;
+	void *arr = NULL;
+	size_t cnt = 0;
+	int64_t limit;
+	int err;
+
+	limit = max == 0 || max > INT64_MAX ? -1 : (int64_t)max;
+	if ((err = sq_prep(q, &s, "SELECT " ALARM_COLS " FROM (SELECT "
+	    ALARM_COLS " FROM alarm ORDER BY id DESC LIMIT ?1) ORDER BY id",
+	    "i", limit)) != 0)
+		goto out;
+	if ((err = sq_collect(q, s, sizeof(**out), row_alarm, &arr,
+	    &cnt)) != 0)
+		goto out;
+	*out = arr;
+	*n = cnt;
+	arr = NULL;
+out:
+	free(arr);
+	return err;
+}
+
+static int
 sq_audit_add(struct sbd_store_be *q, const struct sbd_audit *a)
 {
 	return sq_exec(q, 0, "INSERT INTO audit (at, actor, action, detail) "
@@ -1251,6 +1528,14 @@ const struct sbd_store_ops sbd_store_sqlite_ops = {
 	.node_put = sq_node_put,
 	.node_get = sq_node_get,
 	.node_list = sq_node_list,
+	.node_restart_tftp = sq_node_restart_tftp,
+	.itl_reset_set = sq_itl_reset_set,
+	.itl_reset_get = sq_itl_reset_get,
+	.itl_reset_clear = sq_itl_reset_clear,
+	.node_state_set = sq_node_state_set,
+	.node_state_get = sq_node_state_get,
+	.itl_seen_add = sq_itl_seen_add,
+	.itl_seen_get = sq_itl_seen_get,
 	.cert_add = sq_cert_add,
 	.cert_get = sq_cert_get,
 	.cert_list = sq_cert_list,
@@ -1265,6 +1550,9 @@ const struct sbd_store_ops sbd_store_sqlite_ops = {
 	.trust_list = sq_trust_list,
 	.param_get = sq_param_get,
 	.param_set = sq_param_set,
+	.alarm_add = sq_alarm_add,
+	.alarm_last = sq_alarm_last,
+	.alarm_list = sq_alarm_list,
 	.audit_add = sq_audit_add,
 	.audit_list = sq_audit_list,
 };

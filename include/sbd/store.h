@@ -61,7 +61,7 @@ void sbd_store_close(struct sbd_store *st);	/* NULL is a no-op */
 const char *sbd_store_errmsg(const struct sbd_store *st);
 
 /* Schema version after migrations (SBD_STORE_SCHEMA when current). */
-#define SBD_STORE_SCHEMA	2
+#define SBD_STORE_SCHEMA	3
 int sbd_store_schema(struct sbd_store *st, int *version) SBD_WUR;
 
 /*
@@ -126,6 +126,8 @@ struct sbd_node {
 	unsigned services;		/* enum sbd_svc bits */
 	char addr[SBD_NAME_MAX];	/* listen address, e.g. "127.0.0.1" */
 	uint16_t tftp_port, http_port, tvs_port, capf_port;
+	int64_t tftp_restart;		/* TFTP restart requests so far (see
+					 * sbd_store_node_restart_tftp) */
 	int64_t created;
 };
 
@@ -140,6 +142,72 @@ int sbd_store_node_publisher(struct sbd_store *st, struct sbd_node *out)
 /* All nodes, publisher first then by name; *out malloc'ed (free()). */
 int sbd_store_node_list(struct sbd_store *st, struct sbd_node **out,
     size_t *n) SBD_WUR;
+
+/*
+ * TFTP restarts (schema 3).  A node's ITL is rebuilt from the store on
+ * every change, except while a reset ITL (utils itl reset) is in service:
+ * that one is served from the TFTP restart it was made for until the next
+ * one, as CUCM's is.  Restarts are numbered per node:
+ *
+ *   - sbd_store_node_restart_tftp asks node for a TFTP restart: it adds 1
+ *     to node.tftp_restart (a change, so the node's sbdd notices within a
+ *     second) and returns the new number in *req.
+ *   - sbdd honours the highest number it sees, and records it in its
+ *     node state.  At start-up sbdd is itself a restart: it honours a
+ *     number nobody has honoured yet, else asks for a new one.
+ *   - A reset ITL is stored for the restart number that brings it into
+ *     service (sbd_store_itl_reset_set); sbdd serves it while that number
+ *     is the one it honours, and clears it once a later one is.
+ */
+int sbd_store_node_restart_tftp(struct sbd_store *st, const char *node,
+    int64_t *req) SBD_WUR;
+
+/*
+ * The ITL that node must serve for TFTP restart number restart, instead
+ * of the one built from the store (at most one per node: set replaces).
+ * get: SBD_ERR_NOTFOUND when there is none; *der malloc'ed.
+ */
+int sbd_store_itl_reset_set(struct sbd_store *st, const char *node,
+    const uint8_t *der, size_t len, int64_t restart) SBD_WUR;
+int sbd_store_itl_reset_get(struct sbd_store *st, const char *node,
+    uint8_t **der, size_t *len, int64_t *restart) SBD_WUR;
+int sbd_store_itl_reset_clear(struct sbd_store *st, const char *node)
+    SBD_WUR;
+
+/*
+ * What a node's sbdd last did, written by sbdd after every successful
+ * (re)load and at exit, read by sbdctl to know that a change or a
+ * restart has reached the node.  Writing it is not a change (the
+ * generation does not move).  get: SBD_ERR_NOTFOUND when no sbdd ever ran
+ * for node.
+ */
+struct sbd_node_state {
+	char node[SBD_NAME_MAX];
+	int64_t pid;			/* sbdd's; 0 after it stopped */
+	int64_t gen;			/* the store generation it serves */
+	int64_t tftp_restart;		/* the restart number it honours */
+	char itl_sha1[41];		/* SHA-1 of the ITLFile.tlv it serves */
+	char itl_signer[16];		/* SBD_CR_CALLMANAGER, or
+					 * SBD_CR_ITLRECOVERY for a reset ITL */
+	int64_t at;			/* sbd_now() when written */
+};
+
+int sbd_store_node_state_set(struct sbd_store *st,
+    const struct sbd_node_state *s) SBD_WUR;
+int sbd_store_node_state_get(struct sbd_store *st, const char *node,
+    struct sbd_node_state *out) SBD_WUR;
+
+/*
+ * Every ITL a node has served (schema 3), by the SHA-1 of the file, so a
+ * phone's reported or served SHA-1 can be turned back into the records it
+ * holds (report itl, plan cert regen).  sbdd adds the file it serves
+ * after each load; adding a known SHA-1 is a no-op (returns 0).  Not a
+ * change.  get: SBD_ERR_NOTFOUND for an unknown SHA-1; *der malloc'ed.
+ */
+int sbd_store_itl_seen_add(struct sbd_store *st, const char *node,
+    const uint8_t *der, size_t len, int64_t when) SBD_WUR;
+int sbd_store_itl_seen_get(struct sbd_store *st, const char *sha1,
+    uint8_t **der, size_t *len) SBD_WUR;
 
 /* ---- certificates ----------------------------------------------------- */
 
@@ -331,6 +399,15 @@ void sbd_trust_list_free(struct sbd_trust *t, size_t n);
  *                    86400, range 1..2592000, FORMATS.md 7.6)
  *   rollback_pre80   "true": "Prepare Cluster for Rollback to pre 8.0"
  *   capf_lsc_days    validity of issued LSCs (default 1825, 1..3650)
+ * and sbdctl (schema 3):
+ *   reset_hook       the command that resets phones (sbdctl device reset,
+ *                    set cert regen): run with /bin/sh -c, device names on
+ *                    its standard input one per line, SBD_RESET_REASON and
+ *                    SBD_DATA in its environment
+ *   itlrecovery_backup  SHA-1 (hex) of the ITLRecovery.p12 that `file get
+ *                    tftp ITLRecovery.p12` last copied off the publisher;
+ *                    the backup alarm is armed while the publisher's
+ *                    ITLRecovery.p12 has another SHA-1
  */
 #define SBD_TVS_TTL_DEFAULT	86400
 #define SBD_TVS_TTL_MAX		2592000
@@ -341,6 +418,32 @@ int sbd_store_param_get(struct sbd_store *st, const char *name, char *val,
     size_t cap) SBD_WUR;
 int sbd_store_param_set(struct sbd_store *st, const char *name,
     const char *val) SBD_WUR;
+
+/* ---- alarms (schema 3) ------------------------------------------------ */
+
+/*
+ * Alarms as CUCM raises them to syslog and RTMT; kept, newest last, so
+ * that "raised daily" can be checked and shown (sbdctl alarm list).
+ * Adding one is not a change.
+ */
+#define SBD_ALARM_ITLRECOVERY_BACKUP	"ITLRecoveryCertBackup"
+
+struct sbd_alarm {
+	int64_t id;			/* set by add */
+	int64_t at;			/* sbd_now() */
+	char node[SBD_NAME_MAX];	/* the node that raised it */
+	char name[SBD_NAME_MAX];	/* e.g. SBD_ALARM_ITLRECOVERY_BACKUP */
+	int severity;			/* syslog level: 4 = LOG_WARNING */
+	char text[512];			/* the whole message as logged */
+};
+
+int sbd_store_alarm_add(struct sbd_store *st, struct sbd_alarm *a) SBD_WUR;
+/* The newest alarm called name: SBD_ERR_NOTFOUND when none. */
+int sbd_store_alarm_last(struct sbd_store *st, const char *name,
+    struct sbd_alarm *out) SBD_WUR;
+/* The newest max alarms (all if 0), oldest first; *out malloc'ed. */
+int sbd_store_alarm_list(struct sbd_store *st, size_t max,
+    struct sbd_alarm **out, size_t *n) SBD_WUR;
 
 /* ---- audit log (append-only) ------------------------------------------ */
 

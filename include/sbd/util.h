@@ -21,4 +21,14 @@ int sbd_write_file_atomic(const char *path, const void *p, size_t len,
 /* Lowercase hex of p into out (2 * n + 1 bytes). */
 void sbd_hex(const uint8_t *p, size_t n, char *out);
 
+/*
+ * The cluster's clock in Unix seconds: time(NULL), plus, for tests only,
+ * the offset in seconds (a signed decimal) read from the file named by
+ * the environment variable SBD_TEST_CLOCK at every call, so a test can
+ * move sbdctl and a running sbdd a day ahead.  A missing or unreadable
+ * file is an offset of 0.  Used by the five-minute regeneration hold and
+ * the daily backup alarm; never by TLS or certificate validity checks.
+ */
+int64_t sbd_now(void);
+
 #endif

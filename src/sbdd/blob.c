@@ -10,6 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
+#include "sbd/util.h"
 #include "sbdd.h"
 
 static struct sbdd_blob *
@@ -102,4 +105,20 @@ sbdd_blob_get(const struct sbdd_blob *b, size_t off, size_t n,
 		got += (size_t)r;
 	}
 	return scratch;
+}
+
+/* One digest per blob, not one per transfer or reload. */
+int
+sbdd_blob_sha1(struct sbdd_blob *b)
+{
+	uint8_t md[20];
+
+	if (b->has_sha1)
+		return 0;
+	if (b->data == NULL || EVP_Digest(b->data, b->len, md, NULL,
+	    EVP_sha1(), NULL) != 1)
+		return -1;
+	sbd_hex(md, sizeof(md), b->sha1);
+	b->has_sha1 = 1;
+	return 0;
 }

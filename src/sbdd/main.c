@@ -26,7 +26,6 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
-#include <openssl/evp.h>
 
 #include "sbd/cluster.h"
 #include "sbd/json.h"
@@ -41,6 +40,15 @@
 
 static const char *usage_text =
     "usage: sbdd -d DATADIR -n NODE [-fv] [-c CONFIG] [-o KEY=VALUE]...\n";
+static const char *settings_text =
+    "settings (-o KEY=VALUE, or KEY = VALUE lines in CONFIG):\n"
+    "  addr tftp_port http_port tvs_port capf_port upstream\n"
+    "  max_transfers max_per_client lifetime max_retries rexmit_ms\n"
+    "  blksize_cap window_cap file_max cache_max sign_threads\n"
+    "  upstream_timeout_ms proxy_ttl proxy_neg_ttl tls_legacy tls_ciphers\n"
+    "  tls_max_conns tls_max_per_client tls_idle tls_total\n"
+    "  tvs_max_requests capf_step alarm_check\n"
+    "See sbdd(8) for what each does.\n";
 
 /* What sbdd remembers per device until the next flush to the store. */
 enum note_kind { NOTE_ITL, NOTE_CONFIG, NOTE_REPORTED };
@@ -254,7 +262,6 @@ sbdd_transfer_done(struct sbdd *d, enum sbdd_proto proto,
     const char *result, uint64_t bytes, uint64_t usec)
 {
 	char a[INET6_ADDRSTRLEN + 8], n[72];
-	uint8_t md[20];
 
 	log_name(name, n, sizeof(n));
 	sbdd_log(d, LOG_INFO, "%s %s \"%s\" %s %llu bytes %llu.%03llu ms",
@@ -266,16 +273,8 @@ sbdd_transfer_done(struct sbdd *d, enum sbdd_proto proto,
 		return;
 	switch (hit->kind) {
 	case SBDD_KIND_ITL:
-		/* One digest per ITL, not one per transfer. */
-		if (!hit->blob->has_sha1) {
-			if (hit->blob->data == NULL ||
-			    EVP_Digest(hit->blob->data, hit->blob->len, md,
-			    NULL, EVP_sha1(), NULL) != 1)
-				return;
-			sbd_hex(md, sizeof(md), hit->blob->sha1);
-			hit->blob->has_sha1 = 1;
-		}
-		note_add(NOTE_ITL, hit->mac, hit->blob->sha1);
+		if (sbdd_blob_sha1(hit->blob) == 0)
+			note_add(NOTE_ITL, hit->mac, hit->blob->sha1);
 		break;
 	case SBDD_KIND_CONFIG_SIGNED:
 	case SBDD_KIND_CONFIG_ENC:
@@ -430,6 +429,7 @@ conf_set(struct sbdd_conf *c, const char *key, const char *v)
 	UINT_KEY("tls_total", tls_total_s, 1, 86400)
 	UINT_KEY("tvs_max_requests", tvs_max_requests, 1, 1000000)
 	UINT_KEY("capf_step", capf_step_s, 1, 3600)
+	UINT_KEY("alarm_check", alarm_check_s, 1, 86400)
 #undef UINT_KEY
 	return -1;
 }
@@ -522,6 +522,7 @@ conf_defaults(struct sbdd_conf *c)
 	c->tvs_max_requests = 100;
 	/* RSA-4096 key generation on an old phone takes a minute. */
 	c->capf_step_s = 120;
+	c->alarm_check_s = 60;
 }
 
 /* ---- control socket -------------------------------------------------- */
@@ -544,12 +545,12 @@ stats_json(struct sbdd *d, size_t *len)
 	K(tftp_retransmits); K(tftp_bytes); K(tftp_strange_tid);
 	K(http_served); K(http_misses); K(http_rejected);
 	K(proxy_hits); K(proxy_misses); K(proxy_errors);
-	K(signed_built); K(enc_built); K(reloads);
+	K(signed_built); K(enc_built); K(reloads); K(tftp_restarts);
 	K(tvs_conns); K(tvs_verify); K(tvs_query); K(tvs_valid);
 	K(tvs_invalid); K(tvs_rejected); K(tvs_timeouts);
 	K(capf_conns); K(capf_installed); K(capf_fetched); K(capf_deleted);
 	K(capf_noop); K(capf_failed); K(capf_rejected);
-	K(devicetlinfo); K(devicetlinfo_rejected);
+	K(devicetlinfo); K(devicetlinfo_rejected); K(alarms_raised);
 #undef K
 	sbd_json_int(&j, "tftp_active", (long long)sbdd_tftp_active(d));
 	sbd_json_int(&j, "tvs_active", (long long)sbdd_tvs_active(d));
@@ -702,20 +703,36 @@ reload(struct sbdd *d, const char *why)
 	return r;
 }
 
+/*
+ * Administrators change the store with sbdctl; follow it.  A change may
+ * be a TFTP restart asked of this node (store.h, "TFTP restarts"): a
+ * number above the one honoured, which the reload then honours.
+ */
 static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct sbdd *d = arg;
+	struct sbd_node n;
+	const char *why = "a store change";
 	int64_t gen;
 
 	(void)fd;
 	(void)what;
 	notes_flush(d);
-	/* Administrators change the store with sbdctl; follow it. */
-	if (sbd_store_generation(d->store, &gen) == 0 && gen != store_gen) {
-		store_gen = gen;
-		(void)reload(d, "a store change");
+	if (sbd_store_generation(d->store, &gen) != 0 || gen == store_gen)
+		return;
+	store_gen = gen;
+	if (sbd_store_node_get(d->store, d->conf.node, &n) != 0)
+		sbdd_log(d, LOG_ERR, "store: node %s: %s", d->conf.node,
+		    sbd_store_errmsg(d->store));
+	else if (n.tftp_restart > d->tftp_restart) {
+		sbdd_log(d, LOG_INFO, "TFTP restart (request %lld)",
+		    (long long)n.tftp_restart);
+		d->tftp_restart = n.tftp_restart;
+		d->ctr.tftp_restarts++;
+		why = "a TFTP restart";
 	}
+	(void)reload(d, why);
 }
 
 static void
@@ -802,6 +819,40 @@ remove_runfiles(struct sbdd *d)
 		unlink(ctl_path);
 }
 
+/*
+ * A start is a TFTP restart (store.h, "TFTP restarts"): honour the
+ * node's latest request when no sbdd has honoured it yet, else ask for a
+ * new one.  0 is no request at all.  One transaction, so a request made
+ * meanwhile is not taken for one already honoured.
+ */
+static int
+start_restart(struct sbd_store *st, const char *node, int64_t *out)
+{
+	struct sbd_node_state s;
+	struct sbd_node n;
+	int64_t req;
+	int r;
+
+	if ((r = sbd_store_begin(st)) != 0)
+		goto out;
+	if ((r = sbd_store_node_get(st, node, &n)) != 0)
+		goto undo;
+	req = n.tftp_restart;
+	r = sbd_store_node_state_get(st, node, &s);
+	if (r != 0 && r != SBD_ERR_NOTFOUND)
+		goto undo;
+	if ((req == 0 || (r == 0 && s.tftp_restart >= req)) &&
+	    (r = sbd_store_node_restart_tftp(st, node, &req)) != 0)
+		goto undo;
+	if ((r = sbd_store_commit(st)) == 0)
+		*out = req;
+	goto out;
+undo:
+	sbd_store_rollback(st);
+out:
+	return r;
+}
+
 static int
 open_node(struct sbdd *d)
 {
@@ -847,6 +898,12 @@ open_node(struct sbdd *d)
 		    strerror(errno));
 		return -1;
 	}
+	if (start_restart(d->store, d->conf.node, &d->tftp_restart) != 0) {
+		fprintf(stderr, "sbdd: node %s: TFTP restart: %s\n",
+		    d->conf.node, sbd_store_errmsg(d->store));
+		return -1;
+	}
+	/* After the restart request, which is a change this start serves. */
 	return sbd_store_generation(d->store, &store_gen) == 0 ? 0 : -1;
 }
 
@@ -888,6 +945,8 @@ start(struct sbdd *d)
 		return -1;
 	if ((ev_drain = evtimer_new(d->base, on_drain, d)) == NULL)
 		return -1;
+	if (sbdd_alarm_start(d) != 0)
+		return -1;
 	if (write_runfiles(d) != 0) {
 		sbdd_log(d, LOG_ERR, "%s: cannot write run files",
 		    d->conf.run_dir);
@@ -912,6 +971,7 @@ finish(struct sbdd *d)
 		event_free(ev_term);
 	if (ev_int != NULL)
 		event_free(ev_int);
+	sbdd_alarm_free(d);
 	sbdd_tftp_free(d);
 	sbdd_http_free(d);
 	sbdd_tvs_free(d);
@@ -977,7 +1037,7 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
-			fputs("See sbdd(8) for the settings.\n", stdout);
+			fputs(settings_text, stdout);
 			return 0;
 		case 'V':
 			printf("sbdd %s\n", SBDD_VERSION);
@@ -1010,10 +1070,13 @@ main(int argc, char **argv)
 		goto out;
 	}
 	sbdd_log(&d, LOG_INFO, "node %s ready on %s: tftp %u http %u tvs %u "
-	    "capf %u (0: off)", d.conf.node, d.conf.addr, d.tftp_bound,
-	    d.http_bound, d.tvs_bound, d.capf_bound);
+	    "capf %u (0: off), TFTP restart %lld", d.conf.node, d.conf.addr,
+	    d.tftp_bound, d.http_bound, d.tvs_bound, d.capf_bound,
+	    (long long)d.tftp_restart);
 	if (event_base_dispatch(d.base) == -1)
 		goto out;
+	/* sbdctl waits on this node no more. */
+	sbdd_resolver_state(&d, 0);
 	sbdd_log(&d, LOG_INFO, "stopped: %llu transfers served",
 	    (unsigned long long)(d.ctr.tftp_served + d.ctr.http_served));
 	st = 0;

@@ -11,6 +11,9 @@
  *     (CallManager) key and cached until X or the key changes;
  *   - an administrator's file in the node's TFTP directory.
  *
+ * The ITL is built from the store, except while the node's reset ITL
+ * (utils itl reset) is in service: then it is that file, byte for byte.
+ *
  * Confinement: names are checked lexically first (no "..", no absolute
  * path, no backslash, no control character, no empty component), files
  * are opened with openat2(RESOLVE_BENEATH) so no symlink can lead out of
@@ -28,6 +31,7 @@
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -102,6 +106,9 @@ struct sbdd_resolver {
 	X509 *cert;			/* this node's TFTP signer */
 	EVP_PKEY *key;
 	struct sbdd_blob *itl, *ctl;
+	int itl_reset;			/* itl is the node's reset ITL */
+	int64_t store_gen;		/* read before the last build */
+	int64_t tftp_restart;		/* honoured at the last build */
 	struct dev *dev[DEV_BUCKETS];
 	struct centry *tab[CACHE_BUCKETS];
 	struct centry *lru_head, *lru_tail;
@@ -917,12 +924,13 @@ out:
 
 /*
  * Install a freshly built list: reuse the bytes already served (or on
- * disk) when nothing changed, and write what is served into the TFTP
- * directory atomically so `sbdctl show itl` shows exactly what phones get.
+ * disk) when nothing changed, unless exact (a reset ITL is served as it
+ * was made), and write what is served into the TFTP directory atomically
+ * so `sbdctl show itl` shows exactly what phones get.
  */
 static int
 install_list(struct sbdd *d, const char *file, struct sbdd_blob *old,
-    uint8_t *buf, size_t len, struct sbdd_blob **out)
+    int exact, uint8_t *buf, size_t len, struct sbdd_blob **out)
 {
 	char path[PATH_MAX];
 	uint8_t *disk = NULL;
@@ -931,13 +939,14 @@ install_list(struct sbdd *d, const char *file, struct sbdd_blob *old,
 	int r;
 
 	snprintf(path, sizeof(path), "%s/%s", d->conf.tftp_dir, file);
-	if (old == NULL && sbd_read_file(path, SBD_TL_PARSE_MAX, &disk,
-	    &dlen) == 0 && same_list(disk, dlen, buf, len)) {
+	if (!exact && old == NULL && sbd_read_file(path, SBD_TL_PARSE_MAX,
+	    &disk, &dlen) == 0 && same_list(disk, dlen, buf, len)) {
 		free(buf);
 		buf = disk;
 		len = dlen;
 		disk = NULL;
-	} else if (old != NULL && same_list(old->data, old->len, buf, len)) {
+	} else if (!exact && old != NULL &&
+	    same_list(old->data, old->len, buf, len)) {
 		free(buf);
 		free(disk);
 		*out = sbdd_blob_ref(old);
@@ -959,8 +968,66 @@ install_list(struct sbdd *d, const char *file, struct sbdd_blob *old,
 }
 
 /*
+ * The node's reset ITL when it is in service: stored for the TFTP
+ * restart this sbdd honours (store.h, "TFTP restarts").  One stored for
+ * an earlier restart is retired; one for a later restart waits for it.
+ * SBD_ERR_NOTFOUND when the ITL is to be built; *out malloc'ed.
+ */
+static int
+reset_itl(struct sbdd *d, uint8_t **out, size_t *outlen)
+{
+	struct sbd_tl *tl = NULL;
+	struct sbd_diag dg;
+	uint8_t *der = NULL;
+	size_t len = 0;
+	int64_t restart = 0;
+	int e;
+
+	if ((e = sbd_store_itl_reset_get(d->store, d->conf.node, &der, &len,
+	    &restart)) != 0) {
+		if (e != SBD_ERR_NOTFOUND)
+			sbdd_log(d, LOG_ERR, "store: reset ITL: %s",
+			    sbd_store_errmsg(d->store));
+		goto out;
+	}
+	e = SBD_ERR_NOTFOUND;
+	if (restart < d->tftp_restart) {
+		if (sbd_store_itl_reset_clear(d->store, d->conf.node) == 0)
+			sbdd_log(d, LOG_INFO, "reset ITL of restart %lld "
+			    "retired", (long long)restart);
+		else
+			sbdd_log(d, LOG_ERR, "store: retiring the reset ITL "
+			    "of restart %lld: %s", (long long)restart,
+			    sbd_store_errmsg(d->store));
+		goto out;
+	}
+	if (restart > d->tftp_restart)
+		goto out;
+	/* A list phones would refuse is never served in place of ours. */
+	memset(&dg, 0, sizeof(dg));
+	if ((e = sbd_tl_parse(der, len, 0, &tl, &dg)) != 0 ||
+	    (e = sbd_tl_verify(der, len, tl, NULL, NULL)) != 0) {
+		sbdd_log(d, LOG_ERR, "reset ITL of restart %lld refused "
+		    "(%s%s%s); serving the ITL built from the store",
+		    (long long)restart, sbd_strerror(e),
+		    dg.what[0] != '\0' ? ": " : "", dg.what);
+		e = SBD_ERR_NOTFOUND;
+		goto out;
+	}
+	*out = der;
+	*outlen = len;
+	der = NULL;
+out:
+	sbd_tl_free(tl);
+	free(der);
+	return e;
+}
+
+/*
  * Build everything that comes from the store.  Nothing changes unless all
  * of it builds: a failed reload leaves the previous files in service.
+ * The generation is read first: the node state then never claims a
+ * change this build may have missed.
  */
 static int
 load(struct sbdd *d)
@@ -974,10 +1041,16 @@ load(struct sbdd *d)
 	char param[16], path[PATH_MAX];
 	uint8_t *buf = NULL;
 	size_t len;
-	int e;
+	int64_t gen;
+	int reset, e;
 
 	memset(ndev, 0, sizeof(ndev));
 	memset(&io, 0, sizeof(io));
+	if ((e = sbd_store_generation(d->store, &gen)) != 0) {
+		sbdd_log(d, LOG_ERR, "store: generation: %s",
+		    sbd_store_errmsg(d->store));
+		goto out;
+	}
 	if (sbd_store_param_get(d->store, "rollback_pre80", param,
 	    sizeof(param)) == 0 && strcmp(param, "true") == 0)
 		io.rollback = 1;
@@ -987,17 +1060,9 @@ load(struct sbdd *d)
 		    d->conf.node, sbd_strerror(e));
 		goto out;
 	}
-	if ((e = sbd_cluster_build_itl(d->store, d->conf.datadir,
-	    d->conf.node, &io, &buf, &len)) != 0) {
-		sbdd_log(d, LOG_ERR, "node %s: building the ITL: %s",
-		    d->conf.node, sbd_strerror(e));
-		goto out;
-	}
-	if ((e = install_list(d, "ITLFile.tlv", r->itl, buf, len, &itl)) != 0)
-		goto out;
 	e = sbd_cluster_build_ctl(d->store, d->conf.datadir, &buf, &len);
 	if (e == 0) {
-		if ((e = install_list(d, "CTLFile.tlv", r->ctl, buf, len,
+		if ((e = install_list(d, "CTLFile.tlv", r->ctl, 0, buf, len,
 		    &ctl)) != 0)
 			goto out;
 	} else if (e == SBD_ERR_NOTFOUND) {
@@ -1005,12 +1070,20 @@ load(struct sbdd *d)
 		snprintf(path, sizeof(path), "%s/CTLFile.tlv",
 		    d->conf.tftp_dir);
 		unlink(path);
-		e = 0;
 	} else {
 		sbdd_log(d, LOG_ERR, "building the CTL: %s", sbd_strerror(e));
 		goto out;
 	}
 	if ((e = devs_load(d, ndev)) != 0)
+		goto out;
+	e = reset_itl(d, &buf, &len);
+	reset = e == 0;
+	if (e == SBD_ERR_NOTFOUND && (e = sbd_cluster_build_itl(d->store,
+	    d->conf.datadir, d->conf.node, &io, &buf, &len)) != 0)
+		sbdd_log(d, LOG_ERR, "node %s: building the ITL: %s",
+		    d->conf.node, sbd_strerror(e));
+	if (e != 0 || (e = install_list(d, "ITLFile.tlv", r->itl, reset, buf,
+	    len, &itl)) != 0)
 		goto out;
 
 	/* Everything built: swap it in. */
@@ -1022,6 +1095,9 @@ load(struct sbdd *d)
 	r->itl = itl;
 	r->ctl = ctl;
 	itl = ctl = NULL;
+	r->itl_reset = reset;
+	r->store_gen = gen;
+	r->tftp_restart = d->tftp_restart;
 	X509_free(r->cert);
 	EVP_PKEY_free(r->key);
 	r->cert = cert;
@@ -1030,6 +1106,11 @@ load(struct sbdd *d)
 	key = NULL;
 	cache_clear(r);
 	r->gen++;
+	sbdd_resolver_state(d, (int64_t)getpid());
+	if (sbd_store_itl_seen_add(d->store, d->conf.node, r->itl->data,
+	    r->itl->len, (int64_t)time(NULL)) != 0)
+		sbdd_log(d, LOG_ERR, "store: recording the ITL served: %s",
+		    sbd_store_errmsg(d->store));
 out:
 	devs_free(ndev);
 	sbdd_blob_unref(itl);
@@ -1064,6 +1145,27 @@ sbdd_resolver_reload(struct sbdd *d)
 	if ((e = load(d)) == 0)
 		d->ctr.reloads++;
 	return e;
+}
+
+void
+sbdd_resolver_state(struct sbdd *d, int64_t pid)
+{
+	struct sbdd_resolver *r = d->res;
+	struct sbd_node_state s;
+
+	if (r == NULL || r->itl == NULL || sbdd_blob_sha1(r->itl) != 0)
+		return;
+	memset(&s, 0, sizeof(s));
+	snprintf(s.node, sizeof(s.node), "%s", d->conf.node);
+	s.pid = pid;
+	s.gen = r->store_gen;
+	s.tftp_restart = r->tftp_restart;
+	memcpy(s.itl_sha1, r->itl->sha1, sizeof(s.itl_sha1));
+	snprintf(s.itl_signer, sizeof(s.itl_signer), "%s", r->itl_reset ?
+	    SBD_CR_ITLRECOVERY : SBD_CR_CALLMANAGER);
+	if (sbd_store_node_state_set(d->store, &s) != 0)
+		sbdd_log(d, LOG_ERR, "store: node state: %s",
+		    sbd_store_errmsg(d->store));
 }
 
 void

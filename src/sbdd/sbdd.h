@@ -11,6 +11,7 @@
  *   tlssvc.c    what TVS and CAPF share: listener, caps, connections
  *   tvs.c       the Trust Verification Service (FORMATS.md 7, TCP 2445)
  *   capf.c      CAPF: LSC install, fetch and delete (FORMATS.md 8, 3804)
+ *   alarm.c     the ITLRecovery backup alarm (publisher only)
  *
  * One thread, one event base.  No function here parses packet bytes by
  * hand: lib/tftp.c does (DESIGN.md, "data flows one way").
@@ -88,6 +89,8 @@ struct sbdd_conf {
 	unsigned tls_total_s;		/* whole connection */
 	unsigned tvs_max_requests;	/* per connection */
 	unsigned capf_step_s;		/* a phone's keygen and answers */
+
+	unsigned alarm_check_s;		/* between backup alarm checks */
 };
 
 /* Counters, readable with `sbdctl stats` through the control socket. */
@@ -108,6 +111,8 @@ struct sbdd_counters {
 	uint64_t signed_built;		/* .sgn built on demand */
 	uint64_t enc_built;		/* .enc.sgn built on demand */
 	uint64_t reloads;
+	uint64_t tftp_restarts;		/* restart requests honoured (not
+					 * counting the start) */
 	uint64_t tvs_conns;		/* TLS connections accepted */
 	uint64_t tvs_verify;		/* VERIFY requests answered */
 	uint64_t tvs_query;		/* QUERY requests answered */
@@ -124,6 +129,7 @@ struct sbdd_counters {
 	uint64_t capf_rejected;		/* malformed frame, refused, cap */
 	uint64_t devicetlinfo;		/* DeviceTLInfo reports recorded */
 	uint64_t devicetlinfo_rejected;
+	uint64_t alarms_raised;		/* ITLRecoveryCertBackup, stored */
 };
 
 struct sbdd_resolver;
@@ -145,6 +151,9 @@ struct sbdd {
 	struct sbdd_tvs *tvs;
 	struct sbdd_capf *capf;
 	struct evhttp *http;
+	struct event *ev_alarm;
+	int64_t tftp_restart;		/* the TFTP restart honoured (store.h,
+					 * "TFTP restarts") */
 	int stopping;			/* SIGTERM: finish, accept nothing */
 	uint16_t tftp_bound;		/* ports actually bound */
 	uint16_t http_bound;
@@ -174,6 +183,8 @@ struct sbdd_blob *sbdd_blob_take(uint8_t *p, size_t len);
 struct sbdd_blob *sbdd_blob_fd(int fd, size_t len);
 struct sbdd_blob *sbdd_blob_ref(struct sbdd_blob *b);
 void sbdd_blob_unref(struct sbdd_blob *b);	/* NULL is a no-op */
+/* Fill b->sha1 (memory blobs only; loop thread): 0, or -1. */
+int sbdd_blob_sha1(struct sbdd_blob *b);
 /*
  * n bytes at off: a pointer into memory blobs, or read into scratch for
  * descriptor blobs.  Returns NULL on a read error.  off + n <= b->len.
@@ -242,10 +253,34 @@ void sbdd_transfer_done(struct sbdd *d, enum sbdd_proto proto,
  */
 void sbdd_note_reported(struct sbdd *d, const char *mac, const char *sha1);
 
+/*
+ * init and reload build what is served from the store; the ITL is the
+ * node's reset ITL (sbd_store_itl_reset_set) while its restart number is
+ * d->tftp_restart.  After each successful build the node state is
+ * written (sbdd_resolver_state with this process's pid) and the ITL
+ * added to the store's ITLs seen.
+ */
 int sbdd_resolver_init(struct sbdd *d) SBD_WUR;
 /* Rebuild the ITL/CTL and drop cached signatures (SIGHUP, store change). */
 int sbdd_resolver_reload(struct sbdd *d) SBD_WUR;
+/*
+ * Write the node state (struct sbd_node_state) of the last successful
+ * build: pid (0 at a clean stop), the store generation read before it,
+ * d->tftp_restart, the ITL's SHA-1 and signer.  Not a store change.  A
+ * failure is logged, never fatal.
+ */
+void sbdd_resolver_state(struct sbdd *d, int64_t pid);
 void sbdd_resolver_free(struct sbdd *d);
+
+/*
+ * The backup alarm (alarm.c, SPEC.md "Backup alarm"): on the publisher,
+ * once now and every alarm_check seconds, raise ITLRecoveryCertBackup
+ * when the publisher's ITLRecovery.p12 is not the one last backed up
+ * (parameter itlrecovery_backup) and the alarm was not raised in the last
+ * day of sbd_now().
+ */
+int sbdd_alarm_start(struct sbdd *d) SBD_WUR;
+void sbdd_alarm_free(struct sbdd *d);
 
 /* ---- services ------------------------------------------------------- */
 

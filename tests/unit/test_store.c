@@ -2,7 +2,7 @@
  * Unit tests: the cluster store (lib/store.c, lib/store_sqlite.c), on real
  * SQLite files in a temporary directory.  The database is also opened
  * directly with sqlite3 where a test must get around the library (the
- * audit log's triggers, a schema from the future).
+ * audit log's triggers, a schema from the future, older schemas).
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -23,6 +23,8 @@
 #include <sqlite3.h>
 
 #include "sbd/store.h"
+#include "sbd/trustlist.h"
+#include "sbd/util.h"
 
 static char dir[] = "/tmp/sbd-store-XXXXXX";
 
@@ -60,6 +62,34 @@ raw_exec(const char *path, const char *sql, char *msg, size_t cap)
 	sqlite3_close(db);
 	return rc;
 }
+
+/* The one integer sql returns on path, read behind the library's back. */
+static int64_t
+raw_int(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	int64_t v;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+/* Undo migration 3: what a store written by the previous release holds. */
+static const char to_schema2[] =
+	"DROP TABLE itl_reset;"
+	"DROP TABLE node_state;"
+	"DROP TABLE itl_seen;"
+	"DROP TABLE alarm;"
+	"ALTER TABLE node DROP COLUMN tftp_restart;"
+	"PRAGMA user_version = 2;";
 
 static int64_t
 gen(struct sbd_store *st)
@@ -1236,6 +1266,8 @@ test_migration_2(void **state)
 	fill_device(&d, "0000000000AA", "pub", "");
 	assert_int_equal(sbd_store_device_add(st, &d), 0);
 	sbd_store_close(st);
+	assert_int_equal(raw_exec(db_path("v1.db"), to_schema2, msg,
+	    sizeof(msg)), SQLITE_OK);
 	assert_int_equal(raw_exec(db_path("v1.db"),
 	    "DROP TABLE trust;"
 	    "DROP TRIGGER device_capf_gen;"
@@ -1251,7 +1283,7 @@ test_migration_2(void **state)
 	st = NULL;
 	assert_int_equal(sbd_store_open(db_path("v1.db"), 0, &st), 0);
 	assert_int_equal(sbd_store_schema(st, &v), 0);
-	assert_int_equal(v, 2);
+	assert_int_equal(v, SBD_STORE_SCHEMA);
 	assert_int_equal(sbd_store_device_get(st, "0000000000AA", &got), 0);
 	assert_string_equal(got.model, "CP-8845");
 	assert_int_equal(got.capf.op, SBD_CAPF_OP_NONE);
@@ -1261,6 +1293,445 @@ test_migration_2(void **state)
 	assert_int_equal(n, 0);
 	sbd_trust_list_free(list, n);
 	sbd_store_close(st);
+}
+
+/* ---- schema 3: TFTP restarts, reset ITLs, node state, alarms ---------- */
+
+static void
+test_restart_tftp(void **state)
+{
+	struct sbd_store *st;
+	struct sbd_node n, got;
+	int64_t g, req;
+
+	(void)state;
+	st = new_store("restart.db");
+	add_node(st, "pub", 1, SBD_SVC_TFTP);
+	add_node(st, "sub", 0, SBD_SVC_TFTP);
+	assert_int_equal(sbd_store_node_get(st, "pub", &got), 0);
+	assert_int_equal(got.tftp_restart, 0);
+
+	/* A request is a change (the node's sbdd must see it) and a number. */
+	g = gen(st);
+	assert_int_equal(sbd_store_node_restart_tftp(st, "pub", &req), 0);
+	assert_int_equal(req, 1);
+	assert_true(gen(st) > g);
+	g = gen(st);
+	assert_int_equal(sbd_store_node_restart_tftp(st, "pub", &req), 0);
+	assert_int_equal(req, 2);
+	assert_true(gen(st) > g);
+	assert_int_equal(sbd_store_node_get(st, "pub", &got), 0);
+	assert_int_equal(got.tftp_restart, 2);
+	assert_int_equal(sbd_store_node_get(st, "sub", &got), 0);
+	assert_int_equal(got.tftp_restart, 0);
+
+	req = 77;
+	assert_int_equal(sbd_store_node_restart_tftp(st, "nosuch", &req),
+	    SBD_ERR_NOTFOUND);
+	assert_int_equal(req, 77);
+	assert_int_equal(sbd_store_node_restart_tftp(st, "", &req),
+	    SBD_ERR_INVAL);
+
+	/* Inside a transaction that is rolled back, nothing was asked. */
+	assert_int_equal(sbd_store_begin(st), 0);
+	assert_int_equal(sbd_store_node_restart_tftp(st, "pub", &req), 0);
+	assert_int_equal(req, 3);
+	sbd_store_rollback(st);
+	assert_int_equal(sbd_store_node_get(st, "pub", &got), 0);
+	assert_int_equal(got.tftp_restart, 2);
+
+	/* Only sbd_store_node_restart_tftp moves the number. */
+	got.tftp_restart = 99;
+	snprintf(got.addr, sizeof(got.addr), "127.0.0.9");
+	assert_int_equal(sbd_store_node_update(st, &got), 0);
+	memset(&n, 0, sizeof(n));
+	assert_int_equal(sbd_store_node_get(st, "pub", &n), 0);
+	assert_string_equal(n.addr, "127.0.0.9");
+	assert_int_equal(n.tftp_restart, 2);
+	memset(&n, 0, sizeof(n));
+	snprintf(n.name, sizeof(n.name), "sub2");
+	n.tftp_restart = 5;
+	assert_int_equal(sbd_store_node_add(st, &n), 0);
+	assert_int_equal(sbd_store_node_get(st, "sub2", &got), 0);
+	assert_int_equal(got.tftp_restart, 0);
+	sbd_store_close(st);
+}
+
+static void
+test_itl_reset(void **state)
+{
+	static uint8_t big[SBD_TL_MAX + 1];
+	static const uint8_t der1[] = { 1, 2, 3, 4 }, der2[] = { 9, 8, 7 };
+	struct sbd_store *st;
+	uint8_t *der = NULL;
+	size_t len = 42;
+	int64_t g, restart = 42;
+
+	(void)state;
+	st = new_store("reset.db");
+	add_node(st, "pub", 1, SBD_SVC_TFTP);
+	assert_int_equal(sbd_store_itl_reset_get(st, "pub", &der, &len,
+	    &restart), SBD_ERR_NOTFOUND);
+	assert_null(der);
+	assert_int_equal(len, 42);
+	assert_int_equal(restart, 42);
+
+	/* Setting one is a change: sbdd reloads to serve it. */
+	g = gen(st);
+	assert_int_equal(sbd_store_itl_reset_set(st, "pub", der1,
+	    sizeof(der1), 3), 0);
+	assert_true(gen(st) > g);
+	assert_int_equal(sbd_store_itl_reset_get(st, "pub", &der, &len,
+	    &restart), 0);
+	assert_int_equal(len, sizeof(der1));
+	assert_memory_equal(der, der1, sizeof(der1));
+	assert_int_equal(restart, 3);
+	free(der);
+	der = NULL;
+
+	/* At most one per node: set replaces. */
+	g = gen(st);
+	assert_int_equal(sbd_store_itl_reset_set(st, "pub", der2,
+	    sizeof(der2), 4), 0);
+	assert_true(gen(st) > g);
+	assert_int_equal(raw_int(db_path("reset.db"),
+	    "SELECT count(*) FROM itl_reset"), 1);
+	assert_int_equal(sbd_store_itl_reset_get(st, "pub", &der, &len,
+	    &restart), 0);
+	assert_int_equal(len, sizeof(der2));
+	assert_memory_equal(der, der2, sizeof(der2));
+	assert_int_equal(restart, 4);
+	free(der);
+	der = NULL;
+
+	assert_int_equal(sbd_store_itl_reset_set(st, "nosuch", der1,
+	    sizeof(der1), 1), SBD_ERR_NOTFOUND);
+	assert_int_equal(sbd_store_itl_reset_set(st, "pub", der1, 0, 1),
+	    SBD_ERR_INVAL);
+	assert_int_equal(sbd_store_itl_reset_set(st, "pub", NULL, 4, 1),
+	    SBD_ERR_INVAL);
+	assert_int_equal(sbd_store_itl_reset_set(st, "pub", der1,
+	    sizeof(der1), -1), SBD_ERR_INVAL);
+	assert_int_equal(sbd_store_itl_reset_set(st, "pub", big, sizeof(big),
+	    5), SBD_ERR_TOOBIG);
+	assert_int_equal(sbd_store_itl_reset_set(st, "pub", big,
+	    sizeof(big) - 1, 5), 0);
+	assert_int_equal(sbd_store_itl_reset_get(st, "pub", &der, &len,
+	    &restart), 0);
+	assert_int_equal(len, SBD_TL_MAX);
+	assert_int_equal(restart, 5);
+	free(der);
+	der = NULL;
+
+	/* Clearing is a change; clearing nothing is none, and no error. */
+	g = gen(st);
+	assert_int_equal(sbd_store_itl_reset_clear(st, "pub"), 0);
+	assert_true(gen(st) > g);
+	assert_int_equal(sbd_store_itl_reset_get(st, "pub", &der, &len,
+	    &restart), SBD_ERR_NOTFOUND);
+	g = gen(st);
+	assert_int_equal(sbd_store_itl_reset_clear(st, "pub"), 0);
+	assert_int_equal(sbd_store_itl_reset_clear(st, "nosuch"), 0);
+	assert_int_equal(gen(st), g);
+	assert_int_equal(sbd_store_itl_reset_clear(st, ""), SBD_ERR_INVAL);
+	sbd_store_close(st);
+}
+
+static void
+fill_state(struct sbd_node_state *s, const char *node, int64_t pid,
+    const char *sha1, const char *signer)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->node, sizeof(s->node), "%s", node);
+	s->pid = pid;
+	s->gen = 7;
+	s->tftp_restart = 2;
+	snprintf(s->itl_sha1, sizeof(s->itl_sha1), "%s", sha1);
+	snprintf(s->itl_signer, sizeof(s->itl_signer), "%s", signer);
+}
+
+static void
+test_node_state(void **state)
+{
+	static const char h[] = "89ABCDEF0123456789ABCDEF0123456789ABCDEF";
+	struct sbd_store *st;
+	struct sbd_node_state s, got;
+	int64_t g, t0;
+
+	(void)state;
+	assert_int_equal(unsetenv("SBD_TEST_CLOCK"), 0);
+	st = new_store("state.db");
+	add_node(st, "pub", 1, SBD_SVC_TFTP);
+	memset(&got, 0, sizeof(got));
+	assert_int_equal(sbd_store_node_state_get(st, "pub", &got),
+	    SBD_ERR_NOTFOUND);
+	assert_string_equal(got.node, "");
+
+	/* sbdd writes it after every load: no change, or it would loop. */
+	g = gen(st);
+	t0 = (int64_t)time(NULL);
+	fill_state(&s, "pub", 1234, h, SBD_CR_CALLMANAGER);
+	s.at = 5;
+	assert_int_equal(sbd_store_node_state_set(st, &s), 0);
+	assert_int_equal(gen(st), g);
+	assert_int_equal(sbd_store_node_state_get(st, "pub", &got), 0);
+	assert_string_equal(got.node, "pub");
+	assert_int_equal(got.pid, 1234);
+	assert_int_equal(got.gen, 7);
+	assert_int_equal(got.tftp_restart, 2);
+	assert_string_equal(got.itl_sha1,
+	    "89abcdef0123456789abcdef0123456789abcdef");
+	assert_string_equal(got.itl_signer, SBD_CR_CALLMANAGER);
+	assert_true(got.at >= t0 && got.at <= (int64_t)time(NULL));
+
+	/* Written again: replaced (the pid 0 of a stopped sbdd). */
+	fill_state(&s, "pub", 0, h, SBD_CR_ITLRECOVERY);
+	s.gen = 9;
+	s.tftp_restart = 3;
+	assert_int_equal(sbd_store_node_state_set(st, &s), 0);
+	assert_int_equal(gen(st), g);
+	assert_int_equal(raw_int(db_path("state.db"),
+	    "SELECT count(*) FROM node_state"), 1);
+	assert_int_equal(sbd_store_node_state_get(st, "pub", &got), 0);
+	assert_int_equal(got.pid, 0);
+	assert_int_equal(got.gen, 9);
+	assert_int_equal(got.tftp_restart, 3);
+	assert_string_equal(got.itl_signer, SBD_CR_ITLRECOVERY);
+
+	fill_state(&s, "nosuch", 1, h, SBD_CR_CALLMANAGER);
+	assert_int_equal(sbd_store_node_state_set(st, &s), SBD_ERR_NOTFOUND);
+	fill_state(&s, "pub", 1, h, SBD_CR_TVS);
+	assert_int_equal(sbd_store_node_state_set(st, &s), SBD_ERR_INVAL);
+	fill_state(&s, "pub", 1, "0123", SBD_CR_CALLMANAGER);
+	assert_int_equal(sbd_store_node_state_set(st, &s), SBD_ERR_INVAL);
+	fill_state(&s, "pub", -1, h, SBD_CR_CALLMANAGER);
+	assert_int_equal(sbd_store_node_state_set(st, &s), SBD_ERR_INVAL);
+	fill_state(&s, "", 1, h, SBD_CR_CALLMANAGER);
+	assert_int_equal(sbd_store_node_state_set(st, &s), SBD_ERR_INVAL);
+	assert_int_equal(sbd_store_node_state_get(st, "pub", &got), 0);
+	assert_int_equal(got.gen, 9);
+	sbd_store_close(st);
+}
+
+static void
+test_itl_seen(void **state)
+{
+	static uint8_t big[SBD_TL_MAX + 1];
+	static const uint8_t itl[] = "an ITL, as far as the store cares";
+	struct sbd_store *st;
+	uint8_t md[20], *der = NULL;
+	char h[41], up[41];
+	size_t len = 42, i;
+	int64_t g;
+
+	(void)state;
+	assert_int_equal(EVP_Digest(itl, sizeof(itl), md, NULL, EVP_sha1(),
+	    NULL), 1);
+	sbd_hex(md, sizeof(md), h);
+	for (i = 0; i < sizeof(h); i++)
+		up[i] = (char)toupper((unsigned char)h[i]);
+	st = new_store("seen.db");
+	add_node(st, "pub", 1, SBD_SVC_TFTP);
+	assert_int_equal(sbd_store_itl_seen_get(st, h, &der, &len),
+	    SBD_ERR_NOTFOUND);
+	assert_null(der);
+	assert_int_equal(len, 42);
+
+	g = gen(st);
+	assert_int_equal(sbd_store_itl_seen_add(st, "pub", itl, sizeof(itl),
+	    100), 0);
+	assert_int_equal(gen(st), g);
+	assert_int_equal(sbd_store_itl_seen_get(st, up, &der, &len), 0);
+	assert_int_equal(len, sizeof(itl));
+	assert_memory_equal(der, itl, sizeof(itl));
+	free(der);
+	der = NULL;
+
+	/* A known ITL: a no-op that keeps the first sighting. */
+	assert_int_equal(sbd_store_itl_seen_add(st, "sub", itl, sizeof(itl),
+	    200), 0);
+	assert_int_equal(gen(st), g);
+	assert_int_equal(raw_int(db_path("seen.db"),
+	    "SELECT count(*) FROM itl_seen"), 1);
+	assert_int_equal(raw_int(db_path("seen.db"),
+	    "SELECT first_at FROM itl_seen WHERE node = 'pub'"), 100);
+
+	assert_int_equal(sbd_store_itl_seen_add(st, "pub", itl, 0, 1),
+	    SBD_ERR_INVAL);
+	assert_int_equal(sbd_store_itl_seen_add(st, "", itl, sizeof(itl), 1),
+	    SBD_ERR_INVAL);
+	assert_int_equal(sbd_store_itl_seen_add(st, "pub", big, sizeof(big),
+	    1), SBD_ERR_TOOBIG);
+	assert_int_equal(sbd_store_itl_seen_get(st, "0123", &der, &len),
+	    SBD_ERR_INVAL);
+	up[0] = up[0] == '0' ? '1' : '0';
+	assert_int_equal(sbd_store_itl_seen_get(st, up, &der, &len),
+	    SBD_ERR_NOTFOUND);
+	assert_null(der);
+	sbd_store_close(st);
+}
+
+static void
+fill_alarm(struct sbd_alarm *a, const char *name, int64_t at,
+    const char *text)
+{
+	memset(a, 0, sizeof(*a));
+	a->at = at;
+	snprintf(a->node, sizeof(a->node), "pub");
+	snprintf(a->name, sizeof(a->name), "%s", name);
+	a->severity = 4;
+	snprintf(a->text, sizeof(a->text), "%s", text);
+}
+
+static void
+test_alarms(void **state)
+{
+	struct sbd_store *st;
+	struct sbd_alarm a1, a2, a3, got, *list = NULL;
+	size_t n = 9;
+	int64_t g;
+
+	(void)state;
+	st = new_store("alarm.db");
+	assert_int_equal(sbd_store_alarm_list(st, 0, &list, &n), 0);
+	assert_int_equal(n, 0);
+	free(list);
+	memset(&got, 0, sizeof(got));
+	assert_int_equal(sbd_store_alarm_last(st,
+	    SBD_ALARM_ITLRECOVERY_BACKUP, &got), SBD_ERR_NOTFOUND);
+	assert_string_equal(got.name, "");
+
+	g = gen(st);
+	fill_alarm(&a1, SBD_ALARM_ITLRECOVERY_BACKUP, 200, "first");
+	fill_alarm(&a2, "Other", 300, "other");
+	fill_alarm(&a3, SBD_ALARM_ITLRECOVERY_BACKUP, 100, "second");
+	assert_int_equal(sbd_store_alarm_add(st, &a1), 0);
+	assert_int_equal(sbd_store_alarm_add(st, &a2), 0);
+	assert_int_equal(sbd_store_alarm_add(st, &a3), 0);
+	assert_true(a1.id > 0 && a2.id > a1.id && a3.id > a2.id);
+	assert_int_equal(gen(st), g);
+
+	/* The newest of a name is the last raised, whatever its clock. */
+	assert_int_equal(sbd_store_alarm_last(st,
+	    SBD_ALARM_ITLRECOVERY_BACKUP, &got), 0);
+	assert_int_equal(got.id, a3.id);
+	assert_int_equal(got.at, 100);
+	assert_string_equal(got.node, "pub");
+	assert_int_equal(got.severity, 4);
+	assert_string_equal(got.text, "second");
+	assert_int_equal(sbd_store_alarm_last(st, "Other", &got), 0);
+	assert_int_equal(got.id, a2.id);
+
+	assert_int_equal(sbd_store_alarm_list(st, 0, &list, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(list[0].id, a1.id);
+	assert_int_equal(list[2].id, a3.id);
+	free(list);
+	assert_int_equal(sbd_store_alarm_list(st, 2, &list, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].text, "other");
+	assert_string_equal(list[1].text, "second");
+	free(list);
+
+	a1.severity = 8;
+	assert_int_equal(sbd_store_alarm_add(st, &a1), SBD_ERR_INVAL);
+	fill_alarm(&a1, SBD_ALARM_ITLRECOVERY_BACKUP, 1, "");
+	assert_int_equal(sbd_store_alarm_add(st, &a1), SBD_ERR_INVAL);
+	fill_alarm(&a1, "", 1, "x");
+	assert_int_equal(sbd_store_alarm_add(st, &a1), SBD_ERR_INVAL);
+	assert_int_equal(a1.id, 0);
+	sbd_store_close(st);
+}
+
+/*
+ * A store made at schema 2 is brought to schema 3 at open: its nodes get
+ * restart number 0, and the new tables work.
+ */
+static void
+test_migration_3(void **state)
+{
+	static const uint8_t der[] = { 0x30, 0x00 };
+	struct sbd_store *st;
+	struct sbd_node got;
+	struct sbd_alarm a;
+	char msg[256];
+	int64_t req;
+	int v = -1;
+
+	(void)state;
+	st = new_store("v2.db");
+	add_node(st, "pub", 1, SBD_SVC_TFTP | SBD_SVC_TVS);
+	sbd_store_close(st);
+	assert_int_equal(raw_exec(db_path("v2.db"), to_schema2, msg,
+	    sizeof(msg)), SQLITE_OK);
+	assert_int_equal(raw_int(db_path("v2.db"), "PRAGMA user_version"), 2);
+
+	st = NULL;
+	assert_int_equal(sbd_store_open(db_path("v2.db"), 0, &st), 0);
+	assert_int_equal(sbd_store_schema(st, &v), 0);
+	assert_int_equal(v, 3);
+	assert_int_equal(sbd_store_node_get(st, "pub", &got), 0);
+	assert_int_equal(got.tvs_port, 2445);
+	assert_int_equal(got.tftp_restart, 0);
+	assert_int_equal(sbd_store_node_restart_tftp(st, "pub", &req), 0);
+	assert_int_equal(req, 1);
+	assert_int_equal(sbd_store_itl_reset_set(st, "pub", der, sizeof(der),
+	    1), 0);
+	assert_int_equal(sbd_store_itl_seen_add(st, "pub", der, sizeof(der),
+	    1), 0);
+	fill_alarm(&a, "A", 1, "t");
+	assert_int_equal(sbd_store_alarm_add(st, &a), 0);
+	sbd_store_close(st);
+}
+
+/* ---- the cluster's clock ---------------------------------------------- */
+
+/* Write text to the clock file and check sbd_now() is time() + off. */
+static void
+check_clock(const char *path, const char *text, int64_t off)
+{
+	FILE *f;
+	int64_t t0, now;
+
+	assert_non_null(f = fopen(path, "w"));
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+	t0 = (int64_t)time(NULL);
+	now = sbd_now();
+	assert_true(now >= t0 + off && now <= (int64_t)time(NULL) + off);
+}
+
+static void
+test_now(void **state)
+{
+	const char *path = db_path("clock");
+	int64_t t0, now;
+
+	(void)state;
+	assert_int_equal(unsetenv("SBD_TEST_CLOCK"), 0);
+	t0 = (int64_t)time(NULL);
+	now = sbd_now();
+	assert_true(now >= t0 && now <= (int64_t)time(NULL));
+
+	/* Read at every call: a test moves a running process's clock. */
+	assert_int_equal(setenv("SBD_TEST_CLOCK", path, 1), 0);
+	check_clock(path, "86400", 86400);
+	check_clock(path, "86400\n", 86400);
+	check_clock(path, "-5", -5);
+	check_clock(path, " +172800 \n", 172800);
+	/* Anything else is no offset. */
+	check_clock(path, "garbage", 0);
+	check_clock(path, "12abc", 0);
+	check_clock(path, "", 0);
+	check_clock(path, "99999999999999999999", 0);
+	check_clock(path, "9223372036854775807", 0);
+	check_clock(path, "1                                               "
+	    "                          ", 0);
+	assert_int_equal(unlink(path), 0);
+	t0 = (int64_t)time(NULL);
+	now = sbd_now();
+	assert_true(now >= t0 && now <= (int64_t)time(NULL));
+	assert_int_equal(unsetenv("SBD_TEST_CLOCK"), 0);
 }
 
 /*
@@ -1278,7 +1749,9 @@ test_statement_cache_overflow(void **state)
 	struct sbd_trust t, *tl = NULL;
 	struct sbd_capf_task task;
 	struct sbd_cluster c;
-	uint8_t der[16];
+	struct sbd_node_state ns;
+	struct sbd_alarm alarm, *alist = NULL;
+	uint8_t der[16], *blob = NULL;
 	char val[32];
 	size_t n;
 	int64_t g;
@@ -1339,6 +1812,28 @@ test_statement_cache_overflow(void **state)
 		assert_int_equal(sbd_store_schema(st, &v), 0);
 		assert_int_equal(sbd_store_device_remove(st, d.mac), 0);
 		assert_int_equal(sbd_store_device_add(st, &d), 0);
+		assert_int_equal(sbd_store_node_restart_tftp(st, "pub", &g),
+		    0);
+		assert_int_equal(g, round + 1);
+		assert_int_equal(sbd_store_itl_reset_set(st, "pub", der,
+		    sizeof(der), g), 0);
+		assert_int_equal(sbd_store_itl_reset_get(st, "pub", &blob,
+		    &n, &g), 0);
+		free(blob);
+		assert_int_equal(sbd_store_itl_reset_clear(st, "pub"), 0);
+		fill_state(&ns, "pub", 1, "0123456789abcdef0123456789abcdef"
+		    "01234567", SBD_CR_CALLMANAGER);
+		assert_int_equal(sbd_store_node_state_set(st, &ns), 0);
+		assert_int_equal(sbd_store_node_state_get(st, "pub", &ns), 0);
+		assert_int_equal(sbd_store_itl_seen_add(st, "pub", der,
+		    sizeof(der), 1), 0);
+		assert_int_equal(sbd_store_itl_seen_get(st, ns.itl_sha1,
+		    &blob, &n), SBD_ERR_NOTFOUND);
+		fill_alarm(&alarm, "A", 1, "t");
+		assert_int_equal(sbd_store_alarm_add(st, &alarm), 0);
+		assert_int_equal(sbd_store_alarm_last(st, "A", &alarm), 0);
+		assert_int_equal(sbd_store_alarm_list(st, 1, &alist, &n), 0);
+		free(alist);
 	}
 	sbd_store_close(st);
 }
@@ -1391,6 +1886,13 @@ main(void)
 		cmocka_unit_test(test_capf_task),
 		cmocka_unit_test(test_trust),
 		cmocka_unit_test(test_migration_2),
+		cmocka_unit_test(test_restart_tftp),
+		cmocka_unit_test(test_itl_reset),
+		cmocka_unit_test(test_node_state),
+		cmocka_unit_test(test_itl_seen),
+		cmocka_unit_test(test_alarms),
+		cmocka_unit_test(test_migration_3),
+		cmocka_unit_test(test_now),
 		cmocka_unit_test(test_statement_cache_overflow),
 	};
 
