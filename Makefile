@@ -30,6 +30,9 @@ ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
 LDHARDEN := -fsanitize=address,undefined
 endif
 LDLIBS  := $(PKG_LIBS)
+# SFTP (file get tftp, utils itl reset remotekey): sbdctl only.
+SSH_CFLAGS := $(shell pkg-config --cflags libssh 2>/dev/null)
+SSH_LIBS   := $(shell pkg-config --libs libssh 2>/dev/null)
 
 LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
@@ -81,6 +84,8 @@ $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
+$(B)/src/sbdctl/%.o: ALL_CFLAGS += $(SSH_CFLAGS)
+
 $(LIBSBD): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -92,7 +97,7 @@ $(LIBNET): $(NET_OBJ)
 $(SBDCTL): $(CTL_OBJ) $(LIBNET) $(LIBSBD)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDHARDEN) -o $@ $(CTL_OBJ) $(LIBNET) $(LIBSBD) \
-	    $(LDLIBS)
+	    $(LDLIBS) $(SSH_LIBS)
 
 $(SBDPHONE): $(PHONE_OBJ) $(LIBNET) $(LIBSBD)
 	@mkdir -p $(dir $@)
@@ -137,6 +142,10 @@ integration: $(SBDCTL) $(SBDD) $(SBDPHONE) $(ITEST_BIN)
 	    SBDPHONE=$(abspath $(SBDPHONE)) \
 	    ITESTS=$(abspath $(B))/itests sh tests/integration/run.sh
 
+scenarios: $(SBDCTL) $(SBDD) $(SBDPHONE)
+	@SBDCTL=$(abspath $(SBDCTL)) SBDD=$(abspath $(SBDD)) \
+	    SBDPHONE=$(abspath $(SBDPHONE)) sh tests/scenarios/run.sh
+
 replay: $(REPLAY_BIN)
 	@sh tests/run-replay.sh $(REPLAY_BIN)
 
@@ -144,7 +153,7 @@ replay: $(REPLAY_BIN)
 check:
 	@mkdir -p $(B); rm -f $(B)/results.txt
 	@st=0; RESULTS=$(abspath $(B))/results.txt; export RESULTS; \
-	for s in unit cli integration replay; do \
+	for s in unit cli integration scenarios replay; do \
 		$(MAKE) --no-print-directory $$s || st=1; \
 	done; \
 	awk '{p += $$1; f += $$2} END {printf "%d passed, %d failed\n", p, f}' \

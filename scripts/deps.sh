@@ -4,7 +4,7 @@
 # that needs the packages can call it.
 set -eu
 
-PKGS="build-essential pkg-config libssl-dev openssl libxml2-dev libcmocka-dev
+PKGS="build-essential openssh-server pkg-config libssl-dev openssl libxml2-dev libcmocka-dev
 clang libclang-rt-14-dev xxd libevent-dev libsqlite3-dev libssh-dev sqlite3
 curl tftp-hpa atftp busybox dnsmasq-base iproute2 nftables procps"
 

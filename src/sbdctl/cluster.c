@@ -72,31 +72,6 @@ addr_ok(const char *s)
 	    "xyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:") == n;
 }
 
-struct keyspec {
-	enum sbd_keytype type;
-	int param;		/* RSA bits or EC curve NID */
-};
-
-/* "rsa", "rsa:BITS" or "ec:CURVE". */
-static int
-parse_keyspec(const char *s, struct keyspec *ks)
-{
-	unsigned long bits = DEFAULT_RSA;
-	int nid;
-
-	if (strcmp(s, "rsa") == 0 || (strncmp(s, "rsa:", 4) == 0 &&
-	    parse_uint(s + 4, 512, 4096, &bits) == 0)) {
-		ks->type = SBD_KEY_RSA;
-		ks->param = (int)bits;
-	} else if (strncmp(s, "ec:", 3) == 0 &&
-	    (nid = sbd_curve_nid(s + 3)) != NID_undef) {
-		ks->type = SBD_KEY_EC;
-		ks->param = nid;
-	} else
-		return -1;
-	return 0;
-}
-
 static const char *const svc_names[] = { "tftp", "tvs", "capf" };
 
 /* "tftp,tvs,capf" to enum sbd_svc bits; *bad names a wrong word. */

@@ -169,6 +169,25 @@ parse_hash(const char *s)
 }
 
 int
+parse_keyspec(const char *s, struct keyspec *ks)
+{
+	unsigned long bits = KEYSPEC_RSA_DEFAULT;
+	int nid;
+
+	if (strcmp(s, "rsa") == 0 || (strncmp(s, "rsa:", 4) == 0 &&
+	    parse_uint(s + 4, 512, 4096, &bits) == 0)) {
+		ks->type = SBD_KEY_RSA;
+		ks->param = (int)bits;
+	} else if (strncmp(s, "ec:", 3) == 0 &&
+	    (nid = sbd_curve_nid(s + 3)) != NID_undef) {
+		ks->type = SBD_KEY_EC;
+		ks->param = nid;
+	} else
+		return -1;
+	return 0;
+}
+
+int
 parse_uint(const char *s, unsigned long lo, unsigned long hi,
     unsigned long *out)
 {

@@ -1,6 +1,8 @@
 /*
  * sbdctl: the administrator's tool.  This file dispatches "VERB [OBJECT]" to
- * the verb groups (tl.c, sgn.c, enc.c, cert.c, cluster.c, device.c).
+ * the verb groups (tl.c, sgn.c, enc.c, cert.c, cluster.c, device.c,
+ * tvs.c, and the CUCM cluster verbs: regen.c, itlreset.c, report.c,
+ * fileget.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -68,6 +70,28 @@ static const struct verb verbs[] = {
 	    "list the certificates TVS vouches for beyond the cluster's" },
 	{ "trust", "remove", cmd_trust_remove, NULL,
 	    "stop TVS vouching for a certificate" },
+	{ "set", "cert", cmd_set_cert_regen, NULL,
+	    "set cert regen ROLE: regenerate a node's certificate" },
+	{ "set", "password", cmd_set_password_security, NULL,
+	    "set password security: change the security password" },
+	{ "param", "set", cmd_param_set, NULL,
+	    "set an enterprise parameter" },
+	{ "param", "show", cmd_param_show, NULL,
+	    "print the enterprise parameters" },
+	{ "device", "reset", cmd_device_reset, NULL,
+	    "reset phones through the cluster's reset hook" },
+	{ "utils", "itl", cmd_utils_itl_reset, NULL,
+	    "utils itl reset localkey|remotekey: bulk ITL reset" },
+	{ "utils", "service", cmd_utils_service, NULL,
+	    "utils service restart \"Cisco Tftp\": restart a node's TFTP" },
+	{ "file", "get", cmd_file_get_tftp, NULL,
+	    "file get tftp ITLRecovery.p12: back the key up over SFTP" },
+	{ "report", "itl", cmd_report_itl, NULL,
+	    "which phones a bulk ITL reset would not save" },
+	{ "plan", "cert", cmd_plan_cert_regen, NULL,
+	    "plan cert regen ROLE[,ROLE]: who would lose trust (dry run)" },
+	{ "alarm", "list", cmd_alarm_list, NULL,
+	    "print the alarms the cluster raised" },
 	{ "stats", NULL, cmd_stats, NULL, "print a running sbdd's counters" },
 	{ "reload", NULL, cmd_reload, NULL,
 	    "make a running sbdd rebuild what it serves" },

@@ -9,6 +9,7 @@
 #include <openssl/x509.h>
 
 #include "sbd/err.h"
+#include "sbd/x509.h"
 
 #define EXIT_USAGE 2
 
@@ -45,6 +46,19 @@ int cmd_trust_add(int argc, char **argv);
 int cmd_trust_list(int argc, char **argv);
 int cmd_trust_remove(int argc, char **argv);
 int cmd_device_capf(int argc, char **argv);
+/* The CUCM cluster verbs (admin.c, regen.c, itlreset.c, report.c,
+ * fileget.c). */
+int cmd_set_cert_regen(int argc, char **argv);
+int cmd_set_password_security(int argc, char **argv);
+int cmd_device_reset(int argc, char **argv);
+int cmd_param_set(int argc, char **argv);
+int cmd_param_show(int argc, char **argv);
+int cmd_utils_itl_reset(int argc, char **argv);
+int cmd_utils_service(int argc, char **argv);
+int cmd_file_get_tftp(int argc, char **argv);
+int cmd_report_itl(int argc, char **argv);
+int cmd_plan_cert_regen(int argc, char **argv);
+int cmd_alarm_list(int argc, char **argv);
 
 /* Print "sbdctl: msg" to stderr. */
 void warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -68,6 +82,14 @@ char *der_subject(const uint8_t *der, size_t len);
 /* Signer from --signer (cert, maybe with key) and optional --key. */
 int load_signer(const char *certpath, const char *keypath, X509 **cert,
     EVP_PKEY **key);
+/* A key to generate: --key of cluster init, node add, set cert regen. */
+struct keyspec {
+	enum sbd_keytype type;
+	int param;		/* RSA bits or EC curve NID */
+};
+#define KEYSPEC_RSA_DEFAULT	2048
+/* "rsa" (2048 bits), "rsa:BITS" (512..4096) or "ec:CURVE"; -1 if not. */
+int parse_keyspec(const char *s, struct keyspec *ks);
 /* Parse "sha1"/"sha512" to enum sbd_hash; -1 if neither. */
 int parse_hash(const char *s);
 /* Parse an unsigned decimal in [lo, hi]; 0 on success. */

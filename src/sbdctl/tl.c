@@ -1,16 +1,23 @@
 /*
  * sbdctl: trust-list verbs -- build, show, verify and resign ITL/CTL files.
  */
+#include <sys/stat.h>
+
 #include <arpa/inet.h>
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "sbd/cluster.h"
 #include "sbd/json.h"
+#include "sbd/store.h"
 #include "sbd/trustlist.h"
 #include "sbd/x509.h"
+#include "admin.h"
 #include "sbdctl.h"
 #include "show.h"
 
@@ -128,11 +135,46 @@ show_json(const char *path, const struct loaded *l, int ctl, int verr,
 	sbd_json_done(&j);
 }
 
+/*
+ * The file a node serves, DATA/nodes/NODE/tftp/ITLFile.tlv (CTLFile.tlv),
+ * for show without FILE, as CUCM's show itl shows the node's own.
+ */
+static int
+node_file(const char *dopt, const char *nopt, int ctl, char *path,
+    size_t cap)
+{
+	const char *dir = data_dir(dopt);
+	struct sbd_store *st = NULL;
+	struct sbd_node n;
+	struct stat sb;
+	int rc = -1;
+
+	if (open_store(dir, SBD_STORE_RDONLY, &st) != 0 ||
+	    admin_node(st, dir, nopt, &n) != 0)
+		goto out;
+	if (sbd_node_dir(dir, n.name, ctl ? "tftp/CTLFile.tlv" :
+	    "tftp/ITLFile.tlv", path, cap) != 0) {
+		warnx_("%s: path too long", dir);
+		goto out;
+	}
+	if (stat(path, &sb) != 0 && errno == ENOENT) {
+		warnx_("%s: no such file (sbdd writes it when it starts on %s)",
+		    path, n.name);
+		goto out;
+	}
+	rc = 0;
+out:
+	sbd_store_close(st);
+	return rc;
+}
+
 /* Shared by show and verify: the options are the same. */
 static int
 show_or_verify(int argc, char **argv, int ctl, int verify)
 {
 	static const struct option opts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "node", required_argument, NULL, 'n' },
 		{ "cert", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "skip-unknown", no_argument, NULL, 'u' },
@@ -142,16 +184,25 @@ show_or_verify(int argc, char **argv, int ctl, int verify)
 	};
 	const char *usage = verify ?
 	    "verify itl|ctl [--cert CERT.pem] [--json] [-q] FILE" :
-	    "show itl|ctl [--cert CERT.pem] [--json] [--skip-unknown] FILE";
-	const char *certpath = NULL, *path;
+	    "show itl|ctl [--cert CERT.pem] [--json] [--skip-unknown] FILE\n"
+	    "       show itl|ctl [-d DIR] [--node HOST] [--cert CERT.pem] "
+	    "[--json]";
+	const char *certpath = NULL, *path, *dopt = NULL, *nopt = NULL;
+	char nodepath[PATH_MAX];
 	int json = 0, quiet = 0, ch, verr = SBD_ERR_SIG, signer = -1;
 	unsigned flags = 0;
 	struct loaded l;
 	X509 *cert = NULL;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:jqh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "d:c:jqh", opts, NULL)) != -1) {
 		switch (ch) {
+		case 'd':
+			dopt = optarg;
+			break;
+		case 'n':
+			nopt = optarg;
+			break;
 		case 'c':
 			certpath = optarg;
 			break;
@@ -171,9 +222,17 @@ show_or_verify(int argc, char **argv, int ctl, int verify)
 			return usage_err(usage, NULL);
 		}
 	}
-	if (optind != argc - 1)
+	if (optind == argc && !verify) {
+		if (node_file(dopt, nopt, ctl, nodepath, sizeof(nodepath)) != 0)
+			return 1;
+		path = nodepath;
+	} else if (optind != argc - 1)
 		return usage_err(usage, "expected one FILE");
-	path = argv[optind];
+	else if (dopt != NULL || nopt != NULL)
+		return usage_err(usage, "-d and --node apply to show without "
+		    "FILE");
+	else
+		path = argv[optind];
 	if (certpath != NULL && load_cert(certpath, &cert) != 0)
 		return 1;
 	if (load_tl(path, flags, &l) != 0) {

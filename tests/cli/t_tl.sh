@@ -92,8 +92,9 @@ expect_out "flipped itl: CUCM's words" "Verification of the ITL file failed."
 run "$SBDCTL" show itl "$T/missing.tlv"
 expect_rc "missing file exits 1" 1
 expect_err "missing file named" "$T/missing.tlv: No such file"
-run "$SBDCTL" show itl
-expect_rc "show itl without FILE is a usage error" 2
+run "$SBDCTL" show itl -d "$T/nocluster"
+expect_rc "show itl without FILE and without a cluster exits 1" 1
+expect_err "show itl without FILE: no cluster named" "$T/nocluster"
 run "$SBDCTL" build itl -o "$T/x.tlv"
 expect_rc "build without --signer is a usage error" 2
 expect_err "build without --signer says so" "--signer are required"
