@@ -244,7 +244,7 @@ cluster_put(struct sbd_store *st, const struct sbd_cluster *c, int create)
 	    (c->ctl_mode != SBD_CTL_NONE && c->ctl_mode != SBD_CTL_MIXED))
 		goto out;
 	v = *c;
-	v.created = (int64_t)time(NULL);
+	v.created = sbd_now();
 	if ((err = op_begin(st)) == 0)
 		err = op_end(st, st->ops->cluster_put(st->be, &v, create));
 out:
@@ -333,7 +333,7 @@ node_put(struct sbd_store *st, const struct sbd_node *n, int add)
 		goto out;
 	v = *n;
 	v.publisher = n->publisher != 0;
-	v.created = (int64_t)time(NULL);
+	v.created = sbd_now();
 	if ((err = op_begin(st)) == 0)
 		err = op_end(st, st->ops->node_put(st->be, &v, add));
 out:
@@ -561,7 +561,7 @@ sbd_store_cert_add(struct sbd_store *st, struct sbd_store_cert *c)
 	v = *c;
 	if ((err = sha1_norm(c->sha1, v.sha1)) != 0)
 		goto out;
-	v.created = (int64_t)time(NULL);
+	v.created = sbd_now();
 	if ((err = op_begin(st)) != 0)
 		goto out;
 	if ((err = op_end(st, st->ops->cert_add(st->be, &v))) == 0)
@@ -709,7 +709,7 @@ device_put(struct sbd_store *st, const struct sbd_device *d, int add)
 	if ((err = op_begin(st)) != 0)
 		goto out;
 	if ((err = device_check(st, d, &v)) == 0) {
-		v.created = (int64_t)time(NULL);
+		v.created = sbd_now();
 		err = st->ops->device_put(st->be, &v, add);
 	}
 	err = op_end(st, err);
@@ -897,7 +897,7 @@ sbd_store_trust_add(struct sbd_store *st, const struct sbd_trust *t)
 	}
 	for (i = 0; i < mdlen; i++)
 		snprintf(v.sha256 + 2 * i, 3, "%02x", md[i]);
-	v.created = (int64_t)time(NULL);
+	v.created = sbd_now();
 	if ((err = op_begin(st)) == 0)
 		err = op_end(st, st->ops->trust_add(st->be, &v));
 out:

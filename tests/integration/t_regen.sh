@@ -4,7 +4,9 @@
 # daemon, a kill -9 after the commit leaves the store and the served ITL
 # in agreement, and without a daemon the restart waits for the next start.
 # Sourced by run.sh.  The cluster clock (SBD_TEST_CLOCK, given to each
-# command) is 301 s ahead, past the five-minute hold of cluster init.
+# command) is 301 s ahead, past the five-minute hold of cluster init, and
+# moves 301 s on before each further regeneration: the store stamps the
+# new certificates with it.
 
 RD=$T/rg
 RDB=$RD/store.db
@@ -107,6 +109,7 @@ run "$SBDCTL" param set -d "$RD" reset_hook \
 expect_rc "regen: param set a slow hook" 0
 rg_tvs0=$(rg_sha TVS)
 rm -f "$T/rg_hook_pid"
+printf '602\n' >"$T/rg_clock"
 rg_ctl set cert regen TVS -d "$RD" --yes --hook-timeout 30 \
     </dev/null >"$T/rg_kill.out" 2>&1 &
 rg_pid=$!
@@ -142,6 +145,7 @@ expect_out "utils service restart without sbdd: NOT RUNNING" \
 expect_true "utils service restart without sbdd: asked in the store" \
     test "$(sqlite3 -readonly "$RDB" \
     "SELECT tftp_restart FROM node WHERE name = 'pub'")" -eq $((rg_req + 1))
+printf '903\n' >"$T/rg_clock"
 run rg_ctl set cert regen CAPF -d "$RD" --yes </dev/null
 expect_rc "regen CAPF without sbdd" 0
 expect_true "regen without sbdd: no node line" \
