@@ -53,15 +53,6 @@ sleep_ms(int64_t ms)
 		continue;
 }
 
-static void
-free_secret(char *s)
-{
-	if (s != NULL) {
-		OPENSSL_cleanse(s, strlen(s));
-		free(s);
-	}
-}
-
 int
 admin_node(struct sbd_store *st, const char *dir, const char *opt,
     struct sbd_node *out)

@@ -34,7 +34,6 @@
 #include "sbd/x509.h"
 #include "sbdctl.h"
 
-#define PASSWORD_MIN	8
 #define DEFAULT_RSA	2048
 #define PORT_TFTP	6969	/* unprivileged: sbdd runs as a user */
 #define PORT_HTTP	6970
@@ -400,44 +399,6 @@ print_node_made(const char *dir, const struct sbd_node *n,
 	printf("  %-12s %s/nodes/%s/tftp\n", "TFTP files", dir, n->name);
 }
 
-/* Read the security password; from a terminal, twice. */
-static int
-security_password(const char *file, const char *env, char **out)
-{
-	char *pw = NULL, *again = NULL;
-	int rc = -1;
-
-	if (read_password(file, env, "Security password: ", &pw) != 0)
-		goto out;
-	if (file == NULL && env == NULL) {
-		if (read_password(NULL, NULL, "Security password again: ",
-		    &again) != 0)
-			goto out;
-		if (strcmp(pw, again) != 0) {
-			warnx_("the passwords do not match");
-			goto out;
-		}
-	}
-	if (strlen(pw) < PASSWORD_MIN) {
-		warnx_("the security password must have at least %d "
-		    "characters", PASSWORD_MIN);
-		goto out;
-	}
-	*out = pw;
-	pw = NULL;
-	rc = 0;
-out:
-	if (pw != NULL) {
-		OPENSSL_cleanse(pw, strlen(pw));
-		free(pw);
-	}
-	if (again != NULL) {
-		OPENSSL_cleanse(again, strlen(again));
-		free(again);
-	}
-	return rc;
-}
-
 /* Remove the store file and SQLite's companions. */
 static void
 rm_store(const char *dir)
@@ -564,7 +525,8 @@ cmd_cluster_init(int argc, char **argv)
 		    "directory", ndir);
 		goto out;
 	}
-	if (security_password(pwfile, pwenv, &pw) != 0)
+	if (read_new_password(pwfile, pwenv, "Security password: ",
+	    "Security password again: ", &pw) != 0)
 		goto out;
 
 	snprintf(cl.name, sizeof(cl.name), "%s", name);

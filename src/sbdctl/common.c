@@ -278,6 +278,46 @@ read_password(const char *file, const char *env, const char *prompt,
 }
 
 void
+free_secret(char *s)
+{
+	if (s != NULL) {
+		OPENSSL_cleanse(s, strlen(s));
+		free(s);
+	}
+}
+
+int
+read_new_password(const char *file, const char *env, const char *prompt,
+    const char *again, char **out)
+{
+	char *pw = NULL, *pw2 = NULL;
+	int rc = -1;
+
+	if (read_password(file, env, prompt, &pw) != 0)
+		goto out;
+	if (file == NULL && env == NULL) {
+		if (read_password(NULL, NULL, again, &pw2) != 0)
+			goto out;
+		if (strcmp(pw, pw2) != 0) {
+			warnx_("the passwords do not match");
+			goto out;
+		}
+	}
+	if (strlen(pw) < SECURITY_PASSWORD_MIN) {
+		warnx_("the security password must have at least %d "
+		    "characters", SECURITY_PASSWORD_MIN);
+		goto out;
+	}
+	*out = pw;
+	pw = NULL;
+	rc = 0;
+out:
+	free_secret(pw);
+	free_secret(pw2);
+	return rc;
+}
+
+void
 hex_colon(const uint8_t *p, size_t n, char *out, size_t outsz)
 {
 	size_t i, o = 0;

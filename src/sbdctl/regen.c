@@ -36,17 +36,7 @@
 #define WAIT_S		10	/* default --wait */
 #define HOOK_S		30	/* default --hook-timeout */
 #define WAIT_MAX	3600
-#define PASSWORD_MIN	8	/* as cluster init */
 #define NAME_TRIES	100	/* ROLE-T.pem, ROLE-T-1.pem, ... */
-
-static void
-free_secret(char *s)
-{
-	if (s != NULL) {
-		OPENSSL_cleanse(s, strlen(s));
-		free(s);
-	}
-}
 
 /* Remove the PATH.new that admin_p12_stage wrote for a failed change. */
 static void
@@ -553,39 +543,6 @@ cmd_set_cert_regen(int argc, char **argv)
 
 /* ---- set password security ------------------------------------------- */
 
-/* The new password: read, at least PASSWORD_MIN, confirmed when typed. */
-static int
-new_password(const char *file, const char *env, char **out)
-{
-	char *pw = NULL, *again = NULL;
-	int rc = -1;
-
-	if (read_password(file, env, "Please enter the new password: ",
-	    &pw) != 0)
-		goto out;
-	if (file == NULL && env == NULL) {
-		if (read_password(NULL, NULL,
-		    "Reenter new password to confirm: ", &again) != 0)
-			goto out;
-		if (strcmp(pw, again) != 0) {
-			warnx_("the passwords do not match");
-			goto out;
-		}
-	}
-	if (strlen(pw) < PASSWORD_MIN) {
-		warnx_("the security password must have at least %d "
-		    "characters", PASSWORD_MIN);
-		goto out;
-	}
-	*out = pw;
-	pw = NULL;
-	rc = 0;
-out:
-	free_secret(pw);
-	free_secret(again);
-	return rc;
-}
-
 /*
  * The password protects ITLRecovery.p12 (SPEC.md): the file is exported
  * again under the new one and staged, the verifier committed, then the
@@ -611,7 +568,9 @@ password_run(const char *dir, const char *nopt, const char *const src[4])
 		goto out;
 	if (admin_security_password(st, src[0], src[1],
 	    "Please enter the old password: ", &oldpw) != 0 ||
-	    new_password(src[2], src[3], &newpw) != 0)
+	    read_new_password(src[2], src[3],
+	    "Please enter the new password: ",
+	    "Reenter new password to confirm: ", &newpw) != 0)
 		goto out;
 	if (admin_p12_path(dir, n.name, path, sizeof(path)) != 0 ||
 	    admin_p12_load(st, dir, oldpw, &c, &k) != 0)

@@ -102,6 +102,16 @@ int parse_uint(const char *s, unsigned long lo, unsigned long hi,
  */
 int read_password(const char *file, const char *env, const char *prompt,
     char **out);
+/*
+ * A new security password: read as read_password (prompt), asked again
+ * with again when typed at the terminal, at least SECURITY_PASSWORD_MIN
+ * characters.  *out malloc'ed; release it with free_secret.
+ */
+#define SECURITY_PASSWORD_MIN	8
+int read_new_password(const char *file, const char *env, const char *prompt,
+    const char *again, char **out);
+/* Cleanse and free a NUL-terminated secret (NULL: no-op). */
+void free_secret(char *s);
 /* Uppercase colon-separated hex ("61:40:52") into a static-free buffer. */
 void hex_colon(const uint8_t *p, size_t n, char *out, size_t outsz);
 
