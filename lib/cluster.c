@@ -7,11 +7,16 @@
  * names (relative to the data directory); private keys are loaded only
  * for the signer.
  */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
@@ -55,6 +60,64 @@ sbd_node_dir(const char *datadir, const char *node, const char *sub,
 		return SBD_ERR_INVAL;
 	memcpy(out, buf, (size_t)n + 1);
 	return 0;
+}
+
+/* Make a directory entry change durable: fsync the directory. */
+static int
+sync_dir(const char *path)
+{
+	int fd, r = 0;
+
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return SBD_ERR_IO;
+	if (fsync(fd) != 0)
+		r = SBD_ERR_IO;
+	close(fd);
+	return r;
+}
+
+/*
+ * The move comes after the store's commit, so the store is the journal:
+ * a record not marked moved is a move still owed.
+ */
+int
+sbd_node_renames_settle(struct sbd_store *st, const char *datadir)
+{
+	struct sbd_node_rename *r = NULL;
+	char from[PATH_MAX], to[PATH_MAX], nodes[PATH_MAX];
+	struct stat sb;
+	size_t n = 0, i;
+	int err;
+
+	if (st == NULL || datadir == NULL)
+		return SBD_ERR_INVAL;
+	if ((err = sbd_store_node_rename_pending(st, &r, &n)) != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if ((err = sbd_node_dir(datadir, r[i].old_name, NULL, from,
+		    sizeof(from))) != 0 || (err = sbd_node_dir(datadir,
+		    r[i].new_name, NULL, to, sizeof(to))) != 0)
+			goto out;
+		if (lstat(from, &sb) == 0) {
+			if (lstat(to, &sb) == 0) {
+				err = SBD_ERR_EXISTS;
+				goto out;
+			}
+			snprintf(nodes, sizeof(nodes), "%s/nodes", datadir);
+			if (rename(from, to) != 0 || sync_dir(nodes) != 0) {
+				err = SBD_ERR_IO;
+				goto out;
+			}
+		} else if (errno != ENOENT) {
+			err = SBD_ERR_IO;
+			goto out;
+		}
+		if ((err = sbd_store_node_rename_moved(st, r[i].id)) != 0)
+			goto out;
+	}
+out:
+	free(r);
+	return err;
 }
 
 /* datadir/rel into buf; store paths are relative to the data directory. */

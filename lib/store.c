@@ -384,6 +384,86 @@ sbd_store_node_list(struct sbd_store *st, struct sbd_node **out, size_t *n)
 	return st->ops->node_list(st->be, out, n);
 }
 
+/* ---- renames (schema 4) ------------------------------------------------ */
+
+int
+sbd_store_node_rename(struct sbd_store *st, const char *old,
+    const char *new_name)
+{
+	char opfx[SBD_NAME_MAX + 8], npfx[SBD_NAME_MAX + 8];
+	struct sbd_node n;
+	int err = SBD_ERR_INVAL;
+
+	/* New names obey sbd_node_dir's rules: they name a directory. */
+	if (!str_ok(old, SBD_NAME_MAX, 1) ||
+	    !str_ok(new_name, SBD_NAME_MAX, 1) || new_name[0] == '.' ||
+	    strchr(new_name, '/') != NULL || strcmp(old, new_name) == 0)
+		goto out;
+	snprintf(opfx, sizeof(opfx), "nodes/%s/", old);
+	snprintf(npfx, sizeof(npfx), "nodes/%s/", new_name);
+	if ((err = op_begin(st)) != 0)
+		goto out;
+	err = st->ops->node_get(st->be, new_name, &n);
+	if (err == 0)
+		err = SBD_ERR_EXISTS;
+	else if (err == SBD_ERR_NOTFOUND)
+		err = st->ops->node_rename(st->be, old, new_name, opfx, npfx,
+		    sbd_now());
+	err = op_end(st, err);
+out:
+	return err;
+}
+
+int
+sbd_store_node_renamed(struct sbd_store *st, const char *name,
+    char out[SBD_NAME_MAX])
+{
+	char cur[SBD_NAME_MAX], next[SBD_NAME_MAX];
+	struct sbd_node n;
+	int i, err = SBD_ERR_INVAL;
+
+	if (!str_ok(name, SBD_NAME_MAX, 1) || out == NULL)
+		goto out;
+	snprintf(cur, sizeof(cur), "%s", name);
+	for (i = 0; i < SBD_RENAMES_MAX; i++) {
+		err = st->ops->node_renamed_to(st->be, cur, next,
+		    sizeof(next));
+		if (err == SBD_ERR_NOTFOUND)
+			break;
+		if (err != 0)
+			goto out;
+		memcpy(cur, next, sizeof(cur));
+	}
+	/* Renamed at least once, and the last name is a node now. */
+	if (i == 0) {
+		err = SBD_ERR_NOTFOUND;
+		goto out;
+	}
+	if ((err = st->ops->node_get(st->be, cur, &n)) == 0)
+		memcpy(out, cur, SBD_NAME_MAX);
+out:
+	return err;
+}
+
+int
+sbd_store_node_rename_pending(struct sbd_store *st,
+    struct sbd_node_rename **out, size_t *n)
+{
+	if (out == NULL || n == NULL)
+		return SBD_ERR_INVAL;
+	return st->ops->node_rename_pending(st->be, out, n);
+}
+
+int
+sbd_store_node_rename_moved(struct sbd_store *st, int64_t id)
+{
+	int err;
+
+	if ((err = op_begin(st)) == 0)
+		err = op_end(st, st->ops->node_rename_moved(st->be, id));
+	return err;
+}
+
 /* ---- TFTP restarts, reset ITLs, node state (schema 3) ----------------- */
 
 int

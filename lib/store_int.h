@@ -61,6 +61,20 @@ struct sbd_store_ops {
 	    struct sbd_node *out);
 	int (*node_list)(struct sbd_store_be *be, struct sbd_node **out,
 	    size_t *n);
+	/*
+	 * rename: every reference of store.h's list, old_pfx/new_pfx
+	 * ("nodes/OLD/", "nodes/NEW/") rewritten in certificate paths, and
+	 * the record (at); no node old is SBD_ERR_NOTFOUND.  renamed_to:
+	 * the newest rename of name, SBD_ERR_NOTFOUND when none.
+	 */
+	int (*node_rename)(struct sbd_store_be *be, const char *old,
+	    const char *new_name, const char *old_pfx, const char *new_pfx,
+	    int64_t at);
+	int (*node_renamed_to)(struct sbd_store_be *be, const char *name,
+	    char *out, size_t cap);
+	int (*node_rename_pending)(struct sbd_store_be *be,
+	    struct sbd_node_rename **out, size_t *n);
+	int (*node_rename_moved)(struct sbd_store_be *be, int64_t id);
 	/* Add 1 to node's tftp_restart; the new number into *req. */
 	int (*node_restart_tftp)(struct sbd_store_be *be, const char *node,
 	    int64_t *req);

@@ -238,8 +238,23 @@ static const char migration3[] =
 	"CREATE INDEX alarm_name ON alarm(name, id);"
 	"PRAGMA user_version = 3;";
 
+/*
+ * 4: node renames (set network hostname).  The record lets an sbdd
+ * started under a node's old name find the new one, and a rename whose
+ * directory move was interrupted be finished (moved = 0).
+ */
+static const char migration4[] =
+	"CREATE TABLE node_rename ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" old TEXT NOT NULL,"
+	" new TEXT NOT NULL,"
+	" at INTEGER NOT NULL,"
+	" moved INTEGER NOT NULL DEFAULT 0 CHECK (moved IN (0, 1))) STRICT;"
+	"CREATE INDEX node_rename_old ON node_rename(old, id);"
+	"PRAGMA user_version = 4;";
+
 static const char *const migrations[] = { migration1, migration2,
-    migration3 };
+    migration3, migration4 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
     SBD_STORE_SCHEMA, "SBD_STORE_SCHEMA must count the migrations");
@@ -249,6 +264,7 @@ _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
 			"tftp_restart"
 #define STATE_COLS	"node, pid, gen, tftp_restart, itl_sha1, itl_signer, at"
 #define ALARM_COLS	"id, at, node, name, severity, text"
+#define RENAME_COLS	"id, old, new, at, moved"
 #define CERT_COLS	"id, node, role, cert_path, key_path, sha1, created, " \
 			"active"
 #define DEVICE_COLS	"mac, name, model, description, profile, tvs1, " \
@@ -652,6 +668,21 @@ row_state(struct sbd_store_be *q, sqlite3_stmt *s, void *p)
 }
 
 static int
+row_rename(struct sbd_store_be *q, sqlite3_stmt *s, void *p)
+{
+	struct sbd_node_rename *r = p;
+	int bad = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->id = sqlite3_column_int64(s, 0);
+	bad |= col_str(s, 1, r->old_name, sizeof(r->old_name));
+	bad |= col_str(s, 2, r->new_name, sizeof(r->new_name));
+	r->at = sqlite3_column_int64(s, 3);
+	r->moved = sqlite3_column_int64(s, 4) != 0;
+	return bad ? bad_row(q, "node_rename") : 0;
+}
+
+static int
 row_alarm(struct sbd_store_be *q, sqlite3_stmt *s, void *p)
 {
 	struct sbd_alarm *a = p;
@@ -748,6 +779,42 @@ sq_collect(struct sbd_store_be *q, sqlite3_stmt *s, size_t size,
 	sq_release(q, s);
 	*out = arr;
 	*n = cnt;
+	return err;
+}
+
+/*
+ * A list: the query sql with its parameters (as sq_prep), every row
+ * through row into a malloc'ed array, given to *out and *n on success.
+ * On failure the rows read are released with fini (NULL: free()).
+ */
+static int
+sq_list(struct sbd_store_be *q, size_t size,
+    int (*row)(struct sbd_store_be *, sqlite3_stmt *, void *),
+    void (*fini)(void *, size_t), void **out, size_t *n, const char *sql,
+    const char *types, ...)
+{
+	sqlite3_stmt *s = NULL;
+	void *arr = NULL;
+	size_t cnt = 0;
+	va_list ap;
+	int err;
+
+	va_start(ap, types);
+	err = sq_vprep(q, &s, sql, types, ap);
+	va_end(ap);
+	if (err != 0)
+		goto out;
+	if ((err = sq_collect(q, s, size, row, &arr, &cnt)) != 0)
+		goto out;
+	*out = arr;
+	*n = cnt;
+	arr = NULL;
+	cnt = 0;
+out:
+	if (fini != NULL)
+		fini(arr, cnt);
+	else
+		free(arr);
 	return err;
 }
 
@@ -1019,22 +1086,13 @@ sq_node_get(struct sbd_store_be *q, const char *name, struct sbd_node *out)
 static int
 sq_node_list(struct sbd_store_be *q, struct sbd_node **out, size_t *n)
 {
-	sqlite3_stmt *s = NULL;
-	void *arr = NULL;
-	size_t cnt = 0;
+	void *arr;
 	int err;
 
-	if ((err = sq_prep(q, &s, "SELECT " NODE_COLS " FROM node "
-	    "ORDER BY publisher DESC, name", "")) != 0)
-		goto out;
-	if ((err = sq_collect(q, s, sizeof(**out), row_node, &arr,
-	    &cnt)) != 0)
-		goto out;
-	*out = arr;
-	*n = cnt;
-	arr = NULL;
-out:
-	free(arr);
+	if ((err = sq_list(q, sizeof(**out), row_node, NULL, &arr, n,
+	    "SELECT " NODE_COLS " FROM node ORDER BY publisher DESC, name",
+	    "")) == 0)
+		*out = arr;
 	return err;
 }
 
@@ -1102,6 +1160,82 @@ sq_itl_reset_clear(struct sbd_store_be *q, const char *node)
 {
 	return sq_exec(q, 0, "DELETE FROM itl_reset WHERE node = ?1", "t",
 	    node);
+}
+
+/*
+ * Inside the caller's transaction (lib/store.c).  The references to
+ * node(name) have no ON UPDATE action, so the checks wait for the commit,
+ * by which time every reference names the new row.
+ */
+static int
+sq_node_rename(struct sbd_store_be *q, const char *old, const char *new_name,
+    const char *old_pfx, const char *new_pfx, int64_t at)
+{
+	static const char *const refs[] = {
+		"UPDATE device SET tvs1 = ?2 WHERE tvs1 = ?1",
+		"UPDATE device SET tvs2 = ?2 WHERE tvs2 = ?1",
+		"UPDATE device SET tvs3 = ?2 WHERE tvs3 = ?1",
+		"UPDATE itl_reset SET node = ?2 WHERE node = ?1",
+		"UPDATE node_state SET node = ?2 WHERE node = ?1",
+	};
+	size_t i;
+	int err;
+
+	if ((err = sq_script(q, "PRAGMA defer_foreign_keys = ON")) != 0 ||
+	    (err = sq_exec(q, 1, "UPDATE node SET name = ?2 WHERE name = ?1",
+	    "tt", old, new_name)) != 0)
+		goto out;
+	if ((err = sq_exec(q, 0, "UPDATE cert SET node = ?2, "
+	    "cert_path = iif(substr(cert_path, 1, length(?3)) = ?3, "
+	    "?4 || substr(cert_path, length(?3) + 1), cert_path), "
+	    "key_path = iif(substr(key_path, 1, length(?3)) = ?3, "
+	    "?4 || substr(key_path, length(?3) + 1), key_path) "
+	    "WHERE node = ?1", "tttt", old, new_name, old_pfx,
+	    new_pfx)) != 0)
+		goto out;
+	for (i = 0; i < sizeof(refs) / sizeof(refs[0]); i++)
+		if ((err = sq_exec(q, 0, refs[i], "tt", old, new_name)) != 0)
+			goto out;
+	err = sq_exec(q, 0, "INSERT INTO node_rename (old, new, at) "
+	    "VALUES (?1, ?2, ?3)", "tti", old, new_name, at);
+out:
+	return err;
+}
+
+static int
+sq_node_renamed_to(struct sbd_store_be *q, const char *name, char *out,
+    size_t cap)
+{
+	struct sbd_node_rename r;
+	sqlite3_stmt *s = NULL;
+	int err;
+
+	if ((err = sq_prep(q, &s, "SELECT " RENAME_COLS " FROM node_rename "
+	    "WHERE old = ?1 ORDER BY id DESC LIMIT 1", "t", name)) == 0 &&
+	    (err = sq_one(q, s, row_rename, &r)) == 0)
+		snprintf(out, cap, "%s", r.new_name);
+	return err;
+}
+
+static int
+sq_node_rename_pending(struct sbd_store_be *q, struct sbd_node_rename **out,
+    size_t *n)
+{
+	void *arr;
+	int err;
+
+	if ((err = sq_list(q, sizeof(**out), row_rename, NULL, &arr, n,
+	    "SELECT " RENAME_COLS " FROM node_rename WHERE moved = 0 "
+	    "ORDER BY id", "")) == 0)
+		*out = arr;
+	return err;
+}
+
+static int
+sq_node_rename_moved(struct sbd_store_be *q, int64_t id)
+{
+	return sq_exec(q, 1, "UPDATE node_rename SET moved = 1 WHERE id = ?1",
+	    "i", id);
 }
 
 /* Not in the generation's triggers: writing it makes no sbdd reload. */
@@ -1201,24 +1335,15 @@ static int
 sq_cert_list(struct sbd_store_be *q, const char *node, int active_only,
     struct sbd_store_cert **out, size_t *n)
 {
-	sqlite3_stmt *s = NULL;
-	void *arr = NULL;
-	size_t cnt = 0;
+	void *arr;
 	int err;
 
-	if ((err = sq_prep(q, &s, "SELECT " CERT_COLS " FROM cert "
+	if ((err = sq_list(q, sizeof(**out), row_cert, NULL, &arr, n,
+	    "SELECT " CERT_COLS " FROM cert "
 	    "WHERE (?1 IS NULL OR node = ?1) AND (?2 = 0 OR active = 1) "
 	    "ORDER BY node, role, id", "ti", node,
-	    (int64_t)(active_only != 0))) != 0)
-		goto out;
-	if ((err = sq_collect(q, s, sizeof(**out), row_cert, &arr,
-	    &cnt)) != 0)
-		goto out;
-	*out = arr;
-	*n = cnt;
-	arr = NULL;
-out:
-	free(arr);
+	    (int64_t)(active_only != 0))) == 0)
+		*out = arr;
 	return err;
 }
 
@@ -1263,26 +1388,22 @@ sq_device_get(struct sbd_store_be *q, const char *mac,
 	return err;
 }
 
+/* A device row owns its certificate. */
+static void
+device_fini(void *arr, size_t n)
+{
+	sbd_device_list_free(arr, n);
+}
+
 static int
 sq_device_list(struct sbd_store_be *q, struct sbd_device **out, size_t *n)
 {
-	sqlite3_stmt *s = NULL;
-	void *arr = NULL;
-	size_t cnt = 0;
+	void *arr;
 	int err;
 
-	if ((err = sq_prep(q, &s, "SELECT " DEVICE_COLS " FROM device "
-	    "ORDER BY mac", "")) != 0)
-		goto out;
-	if ((err = sq_collect(q, s, sizeof(**out), row_device, &arr,
-	    &cnt)) != 0)
-		goto out;
-	*out = arr;
-	*n = cnt;
-	arr = NULL;
-	cnt = 0;
-out:
-	sbd_device_list_free(arr, cnt);
+	if ((err = sq_list(q, sizeof(**out), row_device, device_fini, &arr, n,
+	    "SELECT " DEVICE_COLS " FROM device ORDER BY mac", "")) == 0)
+		*out = arr;
 	return err;
 }
 
@@ -1366,26 +1487,22 @@ sq_trust_remove(struct sbd_store_be *q, const char *sha256)
 	    sha256);
 }
 
+/* A trust row owns its DER. */
+static void
+trust_fini(void *arr, size_t n)
+{
+	sbd_trust_list_free(arr, n);
+}
+
 static int
 sq_trust_list(struct sbd_store_be *q, struct sbd_trust **out, size_t *n)
 {
-	sqlite3_stmt *s = NULL;
-	void *arr = NULL;
-	size_t cnt = 0;
+	void *arr;
 	int err;
 
-	if ((err = sq_prep(q, &s, "SELECT " TRUST_COLS " FROM trust "
-	    "ORDER BY sha256", "")) != 0)
-		goto out;
-	if ((err = sq_collect(q, s, sizeof(**out), row_trust, &arr,
-	    &cnt)) != 0)
-		goto out;
-	*out = arr;
-	*n = cnt;
-	arr = NULL;
-	cnt = 0;
-out:
-	sbd_trust_list_free(arr, cnt);
+	if ((err = sq_list(q, sizeof(**out), row_trust, trust_fini, &arr, n,
+	    "SELECT " TRUST_COLS " FROM trust ORDER BY sha256", "")) == 0)
+		*out = arr;
 	return err;
 }
 
@@ -1457,25 +1574,14 @@ static int
 sq_alarm_list(struct sbd_store_be *q, size_t max, struct sbd_alarm **out,
     size_t *n)
 {
-	sqlite3_stmt *s = NULL;
-	void *arr = NULL;
-	size_t cnt = 0;
-	int64_t limit;
+	void *arr;
+	int64_t limit = max == 0 || max > INT64_MAX ? -1 : (int64_t)max;
 	int err;
 
-	limit = max == 0 || max > INT64_MAX ? -1 : (int64_t)max;
-	if ((err = sq_prep(q, &s, "SELECT " ALARM_COLS " FROM (SELECT "
-	    ALARM_COLS " FROM alarm ORDER BY id DESC LIMIT ?1) ORDER BY id",
-	    "i", limit)) != 0)
-		goto out;
-	if ((err = sq_collect(q, s, sizeof(**out), row_alarm, &arr,
-	    &cnt)) != 0)
-		goto out;
-	*out = arr;
-	*n = cnt;
-	arr = NULL;
-out:
-	free(arr);
+	if ((err = sq_list(q, sizeof(**out), row_alarm, NULL, &arr, n,
+	    "SELECT " ALARM_COLS " FROM (SELECT " ALARM_COLS " FROM alarm "
+	    "ORDER BY id DESC LIMIT ?1) ORDER BY id", "i", limit)) == 0)
+		*out = arr;
 	return err;
 }
 
@@ -1492,25 +1598,14 @@ static int
 sq_audit_list(struct sbd_store_be *q, size_t max, struct sbd_audit **out,
     size_t *n)
 {
-	sqlite3_stmt *s = NULL;
-	void *arr = NULL;
-	size_t cnt = 0;
-	int64_t limit;
+	void *arr;
+	int64_t limit = max == 0 || max > INT64_MAX ? -1 : (int64_t)max;
 	int err;
 
-	limit = max == 0 || max > INT64_MAX ? -1 : (int64_t)max;
-	if ((err = sq_prep(q, &s, "SELECT " AUDIT_COLS " FROM (SELECT "
-	    AUDIT_COLS " FROM audit ORDER BY id DESC LIMIT ?1) ORDER BY id",
-	    "i", limit)) != 0)
-		goto out;
-	if ((err = sq_collect(q, s, sizeof(**out), row_audit, &arr,
-	    &cnt)) != 0)
-		goto out;
-	*out = arr;
-	*n = cnt;
-	arr = NULL;
-out:
-	free(arr);
+	if ((err = sq_list(q, sizeof(**out), row_audit, NULL, &arr, n,
+	    "SELECT " AUDIT_COLS " FROM (SELECT " AUDIT_COLS " FROM audit "
+	    "ORDER BY id DESC LIMIT ?1) ORDER BY id", "i", limit)) == 0)
+		*out = arr;
 	return err;
 }
 
@@ -1529,6 +1624,10 @@ const struct sbd_store_ops sbd_store_sqlite_ops = {
 	.node_get = sq_node_get,
 	.node_list = sq_node_list,
 	.node_restart_tftp = sq_node_restart_tftp,
+	.node_rename = sq_node_rename,
+	.node_renamed_to = sq_node_renamed_to,
+	.node_rename_pending = sq_node_rename_pending,
+	.node_rename_moved = sq_node_rename_moved,
 	.itl_reset_set = sq_itl_reset_set,
 	.itl_reset_get = sq_itl_reset_get,
 	.itl_reset_clear = sq_itl_reset_clear,

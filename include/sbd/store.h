@@ -61,7 +61,7 @@ void sbd_store_close(struct sbd_store *st);	/* NULL is a no-op */
 const char *sbd_store_errmsg(const struct sbd_store *st);
 
 /* Schema version after migrations (SBD_STORE_SCHEMA when current). */
-#define SBD_STORE_SCHEMA	3
+#define SBD_STORE_SCHEMA	4
 int sbd_store_schema(struct sbd_store *st, int *version) SBD_WUR;
 
 /*
@@ -142,6 +142,44 @@ int sbd_store_node_publisher(struct sbd_store *st, struct sbd_node *out)
 /* All nodes, publisher first then by name; *out malloc'ed (free()). */
 int sbd_store_node_list(struct sbd_store *st, struct sbd_node **out,
     size_t *n) SBD_WUR;
+
+/*
+ * Renaming a node (schema 4): a host name change (sbdctl set network
+ * hostname).  sbd_store_node_rename gives node old the name new_name, and
+ * with it every reference to the node: its certificates, the TVS slots of
+ * devices, its reset ITL and its node state.  Certificate and key paths
+ * under nodes/OLD/ become nodes/NEW/ (the layout of sbd/cluster.h), and
+ * the rename is recorded.  The caller moves DATA/nodes/OLD to
+ * DATA/nodes/NEW after the commit and then marks the record moved;
+ * sbd_node_renames_settle (sbd/cluster.h) finishes the move for a caller
+ * that was killed in between.  History (audit, alarms, ITLs seen) keeps
+ * the old name.  SBD_ERR_NOTFOUND: no node old; SBD_ERR_EXISTS: a node
+ * new_name exists.
+ */
+#define SBD_RENAMES_MAX		16	/* renames followed in one lookup */
+
+struct sbd_node_rename {
+	int64_t id;			/* set by rename, in order */
+	char old_name[SBD_NAME_MAX];
+	char new_name[SBD_NAME_MAX];
+	int64_t at;			/* sbd_now() */
+	int moved;			/* DATA/nodes/OLD is DATA/nodes/NEW */
+};
+
+int sbd_store_node_rename(struct sbd_store *st, const char *old,
+    const char *new_name) SBD_WUR;
+/*
+ * The name that the node once called name has now, following its renames
+ * (at most SBD_RENAMES_MAX), for an sbdd started under the old one.
+ * SBD_ERR_NOTFOUND if name was never renamed, or its last name is not a
+ * node.
+ */
+int sbd_store_node_renamed(struct sbd_store *st, const char *name,
+    char out[SBD_NAME_MAX]) SBD_WUR;
+/* The renames not marked moved, oldest first; *out malloc'ed (free()). */
+int sbd_store_node_rename_pending(struct sbd_store *st,
+    struct sbd_node_rename **out, size_t *n) SBD_WUR;
+int sbd_store_node_rename_moved(struct sbd_store *st, int64_t id) SBD_WUR;
 
 /*
  * TFTP restarts (schema 3).  A node's ITL is rebuilt from the store on

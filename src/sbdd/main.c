@@ -71,6 +71,7 @@ static struct evconnlistener *ctl_listener;
 static char ctl_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static uint64_t drain_deadline;
 static int owns_run;		/* the run files are ours to remove */
+static char rename_to[SBD_NAME_MAX];	/* the node's new name: start again */
 
 /* ---- logging --------------------------------------------------------- */
 
@@ -715,6 +716,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	struct sbd_node n;
 	const char *why = "a store change";
 	int64_t gen;
+	int r;
 
 	(void)fd;
 	(void)what;
@@ -722,7 +724,16 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	if (sbd_store_generation(d->store, &gen) != 0 || gen == store_gen)
 		return;
 	store_gen = gen;
-	if (sbd_store_node_get(d->store, d->conf.node, &n) != 0)
+	r = sbd_store_node_get(d->store, d->conf.node, &n);
+	if (r == SBD_ERR_NOTFOUND && sbd_store_node_renamed(d->store,
+	    d->conf.node, rename_to) == 0) {
+		/* A host name change: CUCM reboots the node, sbdd starts over. */
+		sbdd_log(d, LOG_NOTICE, "node %s is now %s: starting again",
+		    d->conf.node, rename_to);
+		event_base_loopbreak(d->base);
+		return;
+	}
+	if (r != 0)
 		sbdd_log(d, LOG_ERR, "store: node %s: %s", d->conf.node,
 		    sbd_store_errmsg(d->store));
 	else if (n.tftp_restart > d->tftp_restart) {
@@ -866,9 +877,27 @@ open_node(struct sbdd *d)
 		    *sbd_store_errmsg(NULL) ? ": " : "", sbd_store_errmsg(NULL));
 		return -1;
 	}
-	if ((r = sbd_store_node_get(d->store, d->conf.node, &node)) != 0) {
+	r = sbd_store_node_get(d->store, d->conf.node, &node);
+	if (r == SBD_ERR_NOTFOUND && sbd_store_node_renamed(d->store,
+	    d->conf.node, rename_to) == 0) {
+		fprintf(stderr, "sbdd: node %s is now %s\n", d->conf.node,
+		    rename_to);
+		memcpy(d->conf.node, rename_to, sizeof(d->conf.node));
+		rename_to[0] = '\0';
+		r = sbd_store_node_get(d->store, d->conf.node, &node);
+	}
+	if (r != 0) {
 		fprintf(stderr, "sbdd: node %s: %s\n", d->conf.node,
 		    r == SBD_ERR_NOTFOUND ? "not in the cluster store" :
+		    sbd_store_errmsg(d->store));
+		return -1;
+	}
+	/* A rename killed before its directory move is finished here. */
+	if ((r = sbd_node_renames_settle(d->store, d->conf.datadir)) != 0) {
+		fprintf(stderr, "sbdd: %s/nodes: cannot finish a node rename: "
+		    "%s\n", d->conf.datadir, r == SBD_ERR_EXISTS ?
+		    "both the old and the new directory exist" :
+		    r == SBD_ERR_IO ? strerror(errno) :
 		    sbd_store_errmsg(d->store));
 		return -1;
 	}
@@ -986,6 +1015,35 @@ finish(struct sbdd *d)
 	free(notes);
 }
 
+/*
+ * Start again as node name, the same process (pid files and supervisors
+ * stay right) with the same options: getopt takes the last -n.  Every
+ * socket is closed already; no other descriptor may leak into the new
+ * image.  Returns only on failure, logged.
+ */
+static void
+restart_as(struct sbdd *d, int argc, char **argv, const char *name)
+{
+	char **nargv;
+	int i;
+
+	if ((nargv = calloc((size_t)argc + 3, sizeof(*nargv))) == NULL) {
+		sbdd_log(d, LOG_ERR, "cannot start again as %s: out of memory",
+		    name);
+		return;
+	}
+	for (i = 0; i < argc; i++)
+		nargv[i] = argv[i];
+	nargv[argc] = "-n";
+	nargv[argc + 1] = (char *)name;
+	closelog();
+	(void)close_range(3, ~0U, 0);
+	execv("/proc/self/exe", nargv);
+	sbdd_log(d, LOG_ERR, "cannot start again as %s: %s", name,
+	    strerror(errno));
+	free(nargv);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1075,6 +1133,12 @@ main(int argc, char **argv)
 	    (long long)d.tftp_restart);
 	if (event_base_dispatch(d.base) == -1)
 		goto out;
+	if (rename_to[0] != '\0') {
+		remove_runfiles(&d);
+		finish(&d);
+		restart_as(&d, argc, argv, rename_to);
+		return 1;
+	}
 	/* sbdctl waits on this node no more. */
 	sbdd_resolver_state(&d, 0);
 	sbdd_log(&d, LOG_INFO, "stopped: %llu transfers served",

@@ -753,6 +753,59 @@ test_config_escapes(void **state)
 	rm_rf(dir);
 }
 
+/*
+ * The directory move of a rename, owed after the store's commit (the
+ * state a killed sbdctl leaves), is finished by settle; the ITL of the
+ * renamed node is then built from the moved files.  Last: it renames the
+ * fixture's sub.
+ */
+static void
+test_renames_settle(void **state)
+{
+	struct fx *f = *state;
+	struct sbd_node_rename *r = NULL;
+	char from[600], to[600];
+	struct stat sb;
+	uint8_t *b = NULL;
+	size_t n = 0, blen = 0;
+
+	assert_int_equal(sbd_node_renames_settle(f->st, f->dir), 0);
+	assert_int_equal(sbd_store_node_rename(f->st, "sub", "sub2"), 0);
+	assert_int_equal(sbd_cluster_build_itl(f->st, f->dir, "sub2", NULL,
+	    &b, &blen), SBD_ERR_IO);
+	snprintf(from, sizeof(from), "%s/nodes/sub", f->dir);
+	snprintf(to, sizeof(to), "%s/nodes/sub2", f->dir);
+
+	/* Both directories: the move would lose one, so it waits. */
+	assert_int_equal(mkdir(to, 0700), 0);
+	assert_int_equal(sbd_node_renames_settle(f->st, f->dir),
+	    SBD_ERR_EXISTS);
+	assert_int_equal(rmdir(to), 0);
+
+	assert_int_equal(sbd_node_renames_settle(f->st, f->dir), 0);
+	assert_int_equal(stat(from, &sb), -1);
+	assert_int_equal(stat(to, &sb), 0);
+	assert_int_equal(sbd_store_node_rename_pending(f->st, &r, &n), 0);
+	assert_int_equal(n, 0);
+	free(r);
+	r = NULL;
+	assert_int_equal(sbd_cluster_build_itl(f->st, f->dir, "sub2", NULL,
+	    &b, &blen), 0);
+	assert_true(blen > 0);
+	free(b);
+
+	/* Moved by someone else already: only marked. */
+	assert_int_equal(sbd_store_node_rename(f->st, "sub2", "sub3"), 0);
+	snprintf(from, sizeof(from), "%s/nodes/sub3", f->dir);
+	assert_int_equal(rename(to, from), 0);
+	assert_int_equal(sbd_node_renames_settle(f->st, f->dir), 0);
+	assert_int_equal(sbd_store_node_rename_pending(f->st, &r, &n), 0);
+	assert_int_equal(n, 0);
+	free(r);
+	assert_int_equal(sbd_node_renames_settle(NULL, f->dir),
+	    SBD_ERR_INVAL);
+}
+
 int
 main(void)
 {
@@ -769,6 +822,7 @@ main(void)
 		cmocka_unit_test(test_config_security_modes),
 		cmocka_unit_test(test_config_short),
 		cmocka_unit_test(test_config_escapes),
+		cmocka_unit_test(test_renames_settle),
 	};
 
 	return cmocka_run_group_tests_name("cluster", tests, setup, teardown);

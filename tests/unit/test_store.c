@@ -82,8 +82,9 @@ raw_int(const char *path, const char *sql)
 	return v;
 }
 
-/* Undo migration 3: what a store written by the previous release holds. */
+/* Undo migrations 4 and 3: what a store of schema 2 holds. */
 static const char to_schema2[] =
+	"DROP TABLE node_rename;"
 	"DROP TABLE itl_reset;"
 	"DROP TABLE node_state;"
 	"DROP TABLE itl_seen;"
@@ -1669,7 +1670,7 @@ test_migration_3(void **state)
 	st = NULL;
 	assert_int_equal(sbd_store_open(db_path("v2.db"), 0, &st), 0);
 	assert_int_equal(sbd_store_schema(st, &v), 0);
-	assert_int_equal(v, 3);
+	assert_int_equal(v, SBD_STORE_SCHEMA);
 	assert_int_equal(sbd_store_node_get(st, "pub", &got), 0);
 	assert_int_equal(got.tvs_port, 2445);
 	assert_int_equal(got.tftp_restart, 0);
@@ -1681,6 +1682,129 @@ test_migration_3(void **state)
 	    1), 0);
 	fill_alarm(&a, "A", 1, "t");
 	assert_int_equal(sbd_store_alarm_add(st, &a), 0);
+	sbd_store_close(st);
+}
+
+/* ---- renames (schema 4) ------------------------------------------------ */
+
+static void
+test_node_rename(void **state)
+{
+	static const char h[] = "0123456789abcdef0123456789abcdef01234567";
+	static const uint8_t der[] = { 0x30, 0x00 };
+	struct sbd_store *st;
+	struct sbd_store_cert c, *certs = NULL;
+	struct sbd_node_state ns;
+	struct sbd_node_rename *r = NULL;
+	struct sbd_device d;
+	struct sbd_node n;
+	char to[SBD_NAME_MAX];
+	uint8_t *got = NULL;
+	size_t nc = 0, nr = 0, glen = 0;
+	int64_t g, restart = 0;
+
+	(void)state;
+	st = new_store("rename.db");
+	add_node(st, "pub", 1, SBD_SVC_TFTP | SBD_SVC_TVS);
+	add_node(st, "sub", 0, SBD_SVC_TFTP | SBD_SVC_TVS);
+	fill_cert(&c, "sub", SBD_CR_CALLMANAGER, "nodes/sub/pki/cm.pem", 'a');
+	assert_int_equal(sbd_store_cert_add(st, &c), 0);
+	/* A path outside the node's directory is left as it is. */
+	fill_cert(&c, "sub", SBD_CR_TVS, "shared/tvs.pem", 'b');
+	assert_int_equal(sbd_store_cert_add(st, &c), 0);
+	fill_cert(&c, "pub", SBD_CR_CALLMANAGER, "nodes/sub/pki/odd.pem", 'c');
+	assert_int_equal(sbd_store_cert_add(st, &c), 0);
+	fill_device(&d, "00AA00BB00CC", "sub", "pub");
+	assert_int_equal(sbd_store_device_add(st, &d), 0);
+	fill_device(&d, "00AA00BB00CD", "pub", "sub");
+	assert_int_equal(sbd_store_device_add(st, &d), 0);
+	assert_int_equal(sbd_store_itl_reset_set(st, "sub", der, sizeof(der),
+	    3), 0);
+	fill_state(&ns, "sub", 42, h, SBD_CR_CALLMANAGER);
+	assert_int_equal(sbd_store_node_state_set(st, &ns), 0);
+	assert_int_equal(sbd_store_node_renamed(st, "sub", to),
+	    SBD_ERR_NOTFOUND);
+
+	/* Refusals change nothing. */
+	g = gen(st);
+	assert_int_equal(sbd_store_node_rename(st, "nosuch", "x"),
+	    SBD_ERR_NOTFOUND);
+	assert_int_equal(sbd_store_node_rename(st, "sub", "pub"),
+	    SBD_ERR_EXISTS);
+	assert_int_equal(sbd_store_node_rename(st, "sub", "sub"),
+	    SBD_ERR_INVAL);
+	assert_int_equal(sbd_store_node_rename(st, "sub", "a/b"),
+	    SBD_ERR_INVAL);
+	assert_int_equal(sbd_store_node_rename(st, "sub", ".x"),
+	    SBD_ERR_INVAL);
+	assert_int_equal(sbd_store_node_rename(st, "sub", ""), SBD_ERR_INVAL);
+	assert_int_equal(gen(st), g);
+	assert_int_equal(sbd_store_node_rename_pending(st, &r, &nr), 0);
+	assert_int_equal(nr, 0);
+	free(r);
+	r = NULL;
+
+	/* Every reference follows; the foreign keys hold at the commit. */
+	assert_int_equal(sbd_store_node_rename(st, "sub", "sub2"), 0);
+	assert_true(gen(st) > g);
+	assert_int_equal(sbd_store_node_get(st, "sub", &n), SBD_ERR_NOTFOUND);
+	assert_int_equal(sbd_store_node_get(st, "sub2", &n), 0);
+	assert_int_equal(n.publisher, 0);
+	assert_int_equal(sbd_store_cert_list(st, "sub2", 1, &certs, &nc), 0);
+	assert_int_equal(nc, 2);
+	assert_string_equal(certs[0].role, SBD_CR_CALLMANAGER);
+	assert_string_equal(certs[0].cert_path, "nodes/sub2/pki/cm.pem");
+	assert_string_equal(certs[0].key_path, "nodes/sub2/pki/cm.pem");
+	assert_string_equal(certs[1].cert_path, "shared/tvs.pem");
+	free(certs);
+	certs = NULL;
+	assert_int_equal(sbd_store_cert_get(st, "pub", SBD_CR_CALLMANAGER,
+	    &c), 0);
+	assert_string_equal(c.cert_path, "nodes/sub/pki/odd.pem");
+	assert_int_equal(sbd_store_device_get(st, "00AA00BB00CC", &d), 0);
+	assert_string_equal(d.tvs[0], "sub2");
+	assert_string_equal(d.tvs[1], "pub");
+	sbd_device_clear(&d);
+	assert_int_equal(sbd_store_device_get(st, "00AA00BB00CD", &d), 0);
+	assert_string_equal(d.tvs[1], "sub2");
+	sbd_device_clear(&d);
+	assert_int_equal(sbd_store_itl_reset_get(st, "sub2", &got, &glen,
+	    &restart), 0);
+	assert_int_equal(restart, 3);
+	free(got);
+	assert_int_equal(sbd_store_node_state_get(st, "sub2", &ns), 0);
+	assert_int_equal(ns.pid, 42);
+	assert_int_equal(raw_int(db_path("rename.db"),
+	    "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+
+	/* An sbdd started as sub finds sub2; chains are followed. */
+	assert_int_equal(sbd_store_node_renamed(st, "sub", to), 0);
+	assert_string_equal(to, "sub2");
+	assert_int_equal(sbd_store_node_rename(st, "sub2", "sub3"), 0);
+	assert_int_equal(sbd_store_node_renamed(st, "sub", to), 0);
+	assert_string_equal(to, "sub3");
+	assert_int_equal(sbd_store_node_renamed(st, "pub", to),
+	    SBD_ERR_NOTFOUND);
+
+	/* Both moves are owed, oldest first, until marked. */
+	assert_int_equal(sbd_store_node_rename_pending(st, &r, &nr), 0);
+	assert_int_equal(nr, 2);
+	assert_string_equal(r[0].old_name, "sub");
+	assert_string_equal(r[0].new_name, "sub2");
+	assert_string_equal(r[1].old_name, "sub2");
+	assert_string_equal(r[1].new_name, "sub3");
+	assert_true(r[0].id < r[1].id);
+	assert_int_equal(r[0].moved, 0);
+	g = gen(st);
+	assert_int_equal(sbd_store_node_rename_moved(st, r[0].id), 0);
+	assert_int_equal(sbd_store_node_rename_moved(st, 999),
+	    SBD_ERR_NOTFOUND);
+	free(r);
+	r = NULL;
+	assert_int_equal(sbd_store_node_rename_pending(st, &r, &nr), 0);
+	assert_int_equal(nr, 1);
+	assert_string_equal(r[0].new_name, "sub3");
+	free(r);
 	sbd_store_close(st);
 }
 
@@ -1892,6 +2016,7 @@ main(void)
 		cmocka_unit_test(test_itl_seen),
 		cmocka_unit_test(test_alarms),
 		cmocka_unit_test(test_migration_3),
+		cmocka_unit_test(test_node_rename),
 		cmocka_unit_test(test_now),
 		cmocka_unit_test(test_statement_cache_overflow),
 	};
