@@ -615,3 +615,16 @@ out:
 	free_secret(pw);
 	return rc;
 }
+
+int
+admin_parse_secs(const char *usage, const char *opt, const char *s,
+    unsigned lo, unsigned *out)
+{
+	unsigned long ul;
+
+	if (parse_uint(s, lo, ADMIN_WAIT_MAX, &ul) != 0)
+		return usage_err(usage, "bad %s: %s (%u to %d seconds)", opt,
+		    s, lo, ADMIN_WAIT_MAX);
+	*out = (unsigned)ul;
+	return 0;
+}

@@ -13,6 +13,7 @@
 #include <openssl/x509.h>
 
 #include "sbd/store.h"
+#include "sbdctl.h"
 
 /*
  * The node the verb acts as: opt (--node), else $SBD_NODE, else the
@@ -49,6 +50,17 @@ int admin_wait_gen(struct sbd_store *st, const char *node, int64_t gen,
 /* The same for TFTP restart number req (state.tftp_restart >= req). */
 int admin_wait_restart(struct sbd_store *st, const char *node, int64_t req,
     unsigned wait_s);
+
+#define ADMIN_WAIT_S	10	/* default --wait */
+#define ADMIN_HOOK_S	30	/* default --hook-timeout */
+#define ADMIN_WAIT_MAX	3600
+
+/*
+ * The value of a --wait or --hook-timeout option: seconds, lo to
+ * ADMIN_WAIT_MAX.  0, or the usage message printed and EXIT_USAGE.
+ */
+int admin_parse_secs(const char *usage, const char *opt, const char *s,
+    unsigned lo, unsigned *out);
 
 /*
  * Reset phones: run the reset_hook parameter with /bin/sh -c, the device
@@ -90,5 +102,29 @@ int admin_p12_load(struct sbd_store *st, const char *dir, const char *pw,
  */
 int admin_security_password(struct sbd_store *st, const char *file,
     const char *env, const char *prompt, char **out);
+
+/* ---- regen.c: new certificates, shared with set network (network.c) */
+
+/*
+ * A new key (like cur's, or ks when not NULL) and a certificate for role
+ * (SBD_CR_CALLMANAGER, _TVS, _CAPF or _ITLRECOVERY, with cert_role()'s
+ * preset) for host fqdn, written to a new file DATA/nodes/NODE/pki/
+ * ROLE-T.pem that nothing uses yet.  An ITLRecovery certificate keeps
+ * cur's subject (fqdn is not used): phones hold the publisher's original
+ * name.  sc gets the store row for node (active), path the file's full
+ * path, *cert and *key the pair.  0, or -1 with a message.
+ */
+int regen_cert_new(const char *dir, const char *node, const char *fqdn,
+    const char *role, X509 *cur, const struct keyspec *ks,
+    struct sbd_store_cert *sc, char *path, size_t cap, X509 **cert,
+    EVP_PKEY **key);
+
+/*
+ * Wait at most wait_s seconds for each node whose sbdd runs to serve
+ * store generation gen, printing "Node N serves the new WHAT." for each
+ * that does.  0 when all that run do, -1 otherwise (printed).
+ */
+int regen_wait_nodes(struct sbd_store *st, const char *dir,
+    const char *what, int64_t gen, unsigned wait_s);
 
 #endif

@@ -46,21 +46,6 @@
 
 /* ---- option values ---------------------------------------------------- */
 
-/*
- * Host and domain names become directory names and certificate CNs:
- * letters, digits, '-', '_' and '.', not starting with '.' or '-'.
- */
-static int
-name_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n >= SBD_NAME_MAX || s[0] == '.' || s[0] == '-')
-		return 0;
-	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789-_.") == n;
-}
-
 /* An IPv4 or IPv6 literal or a host name to listen on. */
 static int
 addr_ok(const char *s)

@@ -569,3 +569,14 @@ audit_actor(char *buf, size_t cap)
 		user = (pw = getpwuid(getuid())) != NULL ? pw->pw_name : "?";
 	snprintf(buf, cap, "sbdctl:%s", user);
 }
+
+int
+name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= SBD_NAME_MAX || s[0] == '.' || s[0] == '-')
+		return 0;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789-_.") == n;
+}

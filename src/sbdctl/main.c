@@ -2,7 +2,7 @@
  * sbdctl: the administrator's tool.  This file dispatches "VERB [OBJECT]" to
  * the verb groups (tl.c, sgn.c, enc.c, cert.c, cluster.c, device.c,
  * tvs.c, and the CUCM cluster verbs: regen.c, itlreset.c, report.c,
- * fileget.c).
+ * fileget.c, network.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -72,6 +72,8 @@ static const struct verb verbs[] = {
 	    "stop TVS vouching for a certificate" },
 	{ "set", "cert", cmd_set_cert_regen, NULL,
 	    "set cert regen ROLE: regenerate a node's certificate" },
+	{ "set", "network", cmd_set_network, NULL,
+	    "set network hostname|domain: rename a node (new certificates)" },
 	{ "set", "password", cmd_set_password_security, NULL,
 	    "set password security: change the security password" },
 	{ "param", "set", cmd_param_set, NULL,

@@ -33,9 +33,6 @@
 #include "sbdctl.h"
 
 #define HOLD_S		300	/* the five-minute hold of seed 001 */
-#define WAIT_S		10	/* default --wait */
-#define HOOK_S		30	/* default --hook-timeout */
-#define WAIT_MAX	3600
 #define NAME_TRIES	100	/* ROLE-T.pem, ROLE-T-1.pem, ... */
 
 /* Remove the PATH.new that admin_p12_stage wrote for a failed change. */
@@ -209,38 +206,50 @@ struct regen {
 	unsigned wait_s, hook_s;
 };
 
-/*
- * Make the new key and certificate of r's role for node n (cur is the
- * current one) in a new file; sc gets the store row, *cert and *key the
- * pair.
- */
+/* The preset of cert_role() for role; -1 for a role CUCM does not
+ * regenerate. */
 static int
-regen_make(const struct regen *r, const struct sbd_node *n, X509 *cur,
+role_index(const char *role)
+{
+	size_t i;
+
+	for (i = 0; i < NROLES; i++)
+		if (strcmp(regen_roles[i].role, role) == 0)
+			return (int)i;
+	return -1;
+}
+
+int
+regen_cert_new(const char *dir, const char *node, const char *fqdn,
+    const char *role, X509 *cur, const struct keyspec *ksp,
     struct sbd_store_cert *sc, char *path, size_t cap, X509 **cert,
     EVP_PKEY **key)
 {
-	const char *role = regen_roles[r->role].role;
-	char fqdn[2 * SBD_NAME_MAX];
 	struct sbd_cert_req req;
 	struct subject subj;
-	struct keyspec ks = r->ks;
+	struct keyspec ks;
 	uint8_t md[EVP_MAX_MD_SIZE];
 	unsigned mdlen;
 	char *cn = NULL;
 	X509 *c = NULL;
 	EVP_PKEY *k = NULL;
-	int itlr = strcmp(role, SBD_CR_ITLRECOVERY) == 0, err, rc = -1;
+	int ri = role_index(role), itlr, err, rc = -1;
 
 	memset(&req, 0, sizeof(req));
 	memset(sc, 0, sizeof(*sc));
-	if (!r->have_ks && key_like(cur, &ks) != 0) {
-		warnx_("node %s: the %s key is neither RSA nor a known curve; "
-		    "use --key", n->name, role);
+	if (ri < 0) {
+		warnx_("%s: not a certificate that can be regenerated", role);
 		goto out;
 	}
-	snprintf(fqdn, sizeof(fqdn), "%s%s%s", n->name, n->domain[0] ? "." :
-	    "", n->domain);
-	if (cert_role_req(cert_role(regen_roles[r->role].preset),
+	itlr = strcmp(role, SBD_CR_ITLRECOVERY) == 0;
+	if (ksp != NULL)
+		ks = *ksp;
+	else if (key_like(cur, &ks) != 0) {
+		warnx_("node %s: the %s key is neither RSA nor a known curve; "
+		    "use --key", node, role);
+		goto out;
+	}
+	if (cert_role_req(cert_role(regen_roles[ri].preset),
 	    itlr ? NULL : fqdn, &req, &cn) != 0) {
 		warnx_("out of memory");
 		goto out;
@@ -248,26 +257,26 @@ regen_make(const struct regen *r, const struct sbd_node *n, X509 *cur,
 	if (itlr)
 		keep_subject(cur, &subj, &req);
 	if ((err = sbd_key_generate(ks.type, ks.param, &k)) != 0) {
-		warnx_("node %s: cannot generate a key: %s", n->name,
+		warnx_("node %s: cannot generate a key: %s", node,
 		    sbd_strerror(err));
 		goto out;
 	}
 	req.key = k;
 	if ((err = sbd_cert_create(&req, &c)) != 0) {
 		warnx_("node %s: cannot create the %s certificate: %s",
-		    n->name, role, sbd_strerror(err));
+		    node, role, sbd_strerror(err));
 		goto out;
 	}
 	if (sbd_x509_digest(c, EVP_sha1(), md, &mdlen) != 0) {
 		warnx_("cannot compute the SHA-1 fingerprint");
 		goto out;
 	}
-	snprintf(sc->node, sizeof(sc->node), "%s", n->name);
+	snprintf(sc->node, sizeof(sc->node), "%s", node);
 	snprintf(sc->role, sizeof(sc->role), "%s", role);
 	sbd_hex(md, mdlen, sc->sha1);
 	sc->active = 1;
 	/* The store stamps the row's creation time itself. */
-	if (new_cert_file(r->dir, n->name, role, (int64_t)time(NULL),
+	if (new_cert_file(dir, node, role, (int64_t)time(NULL),
 	    sc->cert_path, sizeof(sc->cert_path), path, cap) != 0)
 		goto out;
 	snprintf(sc->key_path, sizeof(sc->key_path), "%s", sc->cert_path);
@@ -301,11 +310,10 @@ regen_done(const char *role)
 
 /*
  * Every node's ITL holds certificates of other nodes (TVS, CAPF, the
- * publisher's ITLRecovery), so each running sbdd is waited for.  0 when
- * all that run serve generation gen.
+ * publisher's ITLRecovery), so each running sbdd is waited for.
  */
-static int
-wait_nodes(struct sbd_store *st, const char *dir, const char *role,
+int
+regen_wait_nodes(struct sbd_store *st, const char *dir, const char *what,
     int64_t gen, unsigned wait_s)
 {
 	struct sbd_node *nodes = NULL;
@@ -321,8 +329,8 @@ wait_nodes(struct sbd_store *st, const char *dir, const char *role,
 			continue;
 		err = admin_wait_gen(st, nodes[i].name, gen, wait_s);
 		if (err == 0)
-			printf("Node %s serves the new %s certificate.\n",
-			    nodes[i].name, role);
+			printf("Node %s serves the new %s.\n", nodes[i].name,
+			    what);
 		else if (err < 0)
 			rc = -1;
 	}
@@ -338,6 +346,7 @@ regen_run(const struct regen *r, const char *nopt)
 	struct sbd_store_cert cur, sc;
 	struct sbd_node n;
 	char path[PATH_MAX], p12path[PATH_MAX], curpath[PATH_MAX];
+	char fqdn[2 * SBD_NAME_MAX];
 	char *pw = NULL;
 	uint8_t *p12 = NULL;
 	size_t p12len = 0;
@@ -377,8 +386,11 @@ regen_run(const struct regen *r, const char *nopt)
 		warnx_("%s: path too long", r->dir);
 		goto out;
 	}
+	snprintf(fqdn, sizeof(fqdn), "%s%s%s", n.name, n.domain[0] ? "." :
+	    "", n.domain);
 	if (load_cert(curpath, &curc) != 0 ||
-	    regen_make(r, &n, curc, &sc, path, sizeof(path), &c, &k) != 0)
+	    regen_cert_new(r->dir, n.name, fqdn, role, curc,
+	    r->have_ks ? &r->ks : NULL, &sc, path, sizeof(path), &c, &k) != 0)
 		goto out;
 	made = 1;
 	if (pw != NULL) {
@@ -413,7 +425,8 @@ regen_run(const struct regen *r, const char *nopt)
 	if (pw != NULL && admin_p12_commit(p12path) != 0)
 		goto out;
 	regen_done(role);
-	rc = wait_nodes(st, r->dir, role, gen, r->wait_s) != 0;
+	snprintf(fqdn, sizeof(fqdn), "%s certificate", role);
+	rc = regen_wait_nodes(st, r->dir, fqdn, gen, r->wait_s) != 0;
 	if (regen_roles[r->role].resets) {
 		char reason[64];
 
@@ -437,20 +450,6 @@ out:
 	X509_free(c);
 	EVP_PKEY_free(k);
 	return rc;
-}
-
-/* Option values of the waits: seconds, 0..WAIT_MAX. */
-static int
-parse_secs(const char *usage, const char *opt, const char *s, unsigned lo,
-    unsigned *out)
-{
-	unsigned long ul;
-
-	if (parse_uint(s, lo, WAIT_MAX, &ul) != 0)
-		return usage_err(usage, "bad %s: %s (%u to %d seconds)", opt,
-		    s, lo, WAIT_MAX);
-	*out = (unsigned)ul;
-	return 0;
 }
 
 int
@@ -481,8 +480,8 @@ cmd_set_cert_regen(int argc, char **argv)
 
 	memset(&r, 0, sizeof(r));
 	r.role = -1;
-	r.wait_s = WAIT_S;
-	r.hook_s = HOOK_S;
+	r.wait_s = ADMIN_WAIT_S;
+	r.hook_s = ADMIN_HOOK_S;
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":d:yh", opts, NULL)) != -1) {
@@ -504,12 +503,12 @@ cmd_set_cert_regen(int argc, char **argv)
 			r.have_ks = 1;
 			break;
 		case O_WAIT:
-			if (parse_secs(usage, "--wait", optarg, 0,
+			if (admin_parse_secs(usage, "--wait", optarg, 0,
 			    &r.wait_s) != 0)
 				return EXIT_USAGE;
 			break;
 		case O_HOOK:
-			if (parse_secs(usage, "--hook-timeout", optarg, 1,
+			if (admin_parse_secs(usage, "--hook-timeout", optarg, 1,
 			    &r.hook_s) != 0)
 				return EXIT_USAGE;
 			break;
@@ -924,7 +923,7 @@ cmd_device_reset(int argc, char **argv)
 	struct sbd_store *st = NULL;
 	char **names = NULL;
 	size_t n = 0, i;
-	unsigned hook_s = HOOK_S;
+	unsigned hook_s = ADMIN_HOOK_S;
 	int ch, all = 0, rc = 1;
 
 	optind = 1;
@@ -946,7 +945,7 @@ cmd_device_reset(int argc, char **argv)
 			reason = optarg;
 			break;
 		case O_HOOK:
-			if (parse_secs(usage, "--hook-timeout", optarg, 1,
+			if (admin_parse_secs(usage, "--hook-timeout", optarg, 1,
 			    &hook_s) != 0)
 				return EXIT_USAGE;
 			break;
@@ -994,7 +993,7 @@ cmd_utils_service(int argc, char **argv)
 	struct sbd_store *st = NULL;
 	struct sbd_node n;
 	int64_t req = 0;
-	unsigned wait_s = WAIT_S;
+	unsigned wait_s = ADMIN_WAIT_S;
 	int ch, err, rc = 1;
 
 	optind = 1;
@@ -1008,7 +1007,7 @@ cmd_utils_service(int argc, char **argv)
 			nopt = optarg;
 			break;
 		case O_WAIT:
-			if (parse_secs(usage, "--wait", optarg, 0,
+			if (admin_parse_secs(usage, "--wait", optarg, 0,
 			    &wait_s) != 0)
 				return EXIT_USAGE;
 			break;

@@ -47,9 +47,10 @@ int cmd_trust_list(int argc, char **argv);
 int cmd_trust_remove(int argc, char **argv);
 int cmd_device_capf(int argc, char **argv);
 /* The CUCM cluster verbs (admin.c, regen.c, itlreset.c, report.c,
- * fileget.c). */
+ * fileget.c, network.c). */
 int cmd_set_cert_regen(int argc, char **argv);
 int cmd_set_password_security(int argc, char **argv);
+int cmd_set_network(int argc, char **argv);
 int cmd_device_reset(int argc, char **argv);
 int cmd_param_set(int argc, char **argv);
 int cmd_param_show(int argc, char **argv);
@@ -193,6 +194,12 @@ void store_end(struct sbd_store *st);
 int store_remove(const char *dir, int (*rm)(struct sbd_store *, const char *),
     const char *key, const char *name, const char *absent, const char *what,
     const char *action);
+/*
+ * Host and domain names become directory names and certificate CNs:
+ * letters, digits, '-', '_' and '.', not starting with '.' or '-', and
+ * shorter than SBD_NAME_MAX.
+ */
+int name_ok(const char *s);
 /* Does s hold no control characters? */
 int printable(const char *s);
 /* The audit log's actor: "sbdctl:$USER". */
