@@ -24,12 +24,8 @@
 #define P12_NAME	"ITLRecovery.p12"
 #define P12_MAX		(1024 * 1024)
 #define ANSWER_MAX	1024
-#define KNOWN_HOSTS	"known_hosts"	/* in the data directory */
 
-enum {
-	O_NODE = 256, O_YES, O_HOST, O_PORT, O_USER, O_DIR, O_IDENTITY,
-	O_PWFILE, O_PWENV, O_ACCEPT,
-};
+enum { O_NODE = 256, O_YES, O_HOST, O_USER, O_DIR };
 
 struct get_opts {
 	const char *dopt, *node, *host, *port, *user, *dir;
@@ -120,13 +116,8 @@ ask_target(struct get_opts *o, char *host, char *user, char *path,
 	if (ask("User ID: ", o->user, user, cap) != 0)
 		return -1;
 	/* CUCM asks for the password before the directory (seed 001). */
-	if (o->t.identity == NULL && o->t.password_file == NULL &&
-	    o->t.password_env == NULL) {
-		if (read_password(NULL, NULL, "Password: ", pw) != 0)
-			return -1;
-		o->t.password = *pw;
-	}
-	if (ask("Download directory: ", o->dir, path, cap) != 0)
+	if (sftp_ask_password(&o->t, "Password: ", pw) != 0 ||
+	    ask("Download directory: ", o->dir, path, cap) != 0)
 		return -1;
 	if (host[0] == '\0' || user[0] == '\0' || path[0] == '\0') {
 		warnx_("an SFTP server, a user and a directory are needed");
@@ -185,18 +176,17 @@ parse_opts(int argc, char **argv, const char *usage, struct get_opts *o)
 		{ "node", required_argument, NULL, O_NODE },
 		{ "yes", no_argument, NULL, O_YES },
 		{ "host", required_argument, NULL, O_HOST },
-		{ "port", required_argument, NULL, O_PORT },
+		{ "port", required_argument, NULL, SFTP_OPT_PORT },
 		{ "user", required_argument, NULL, O_USER },
 		{ "dir", required_argument, NULL, O_DIR },
-		{ "identity", required_argument, NULL, O_IDENTITY },
-		{ "password-file", required_argument, NULL, O_PWFILE },
-		{ "password-env", required_argument, NULL, O_PWENV },
-		{ "accept-host-key", no_argument, NULL, O_ACCEPT },
+		{ "identity", required_argument, NULL, SFTP_OPT_IDENTITY },
+		{ "password-file", required_argument, NULL, SFTP_OPT_PWFILE },
+		{ "password-env", required_argument, NULL, SFTP_OPT_PWENV },
+		{ "accept-host-key", no_argument, NULL, SFTP_OPT_ACCEPT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	unsigned long v;
-	int ch;
+	int ch, r;
 
 	optind = 1;
 	opterr = 0;
@@ -214,29 +204,22 @@ parse_opts(int argc, char **argv, const char *usage, struct get_opts *o)
 		case O_HOST:
 			o->host = optarg;
 			break;
-		case O_PORT:
-			if (parse_uint(optarg, 1, 65535, &v) != 0)
-				return usage_err(usage, "bad --port: %s "
-				    "(1 to 65535)", optarg);
-			o->port = optarg;
-			break;
 		case O_USER:
 			o->user = optarg;
 			break;
 		case O_DIR:
 			o->dir = optarg;
 			break;
-		case O_IDENTITY:
-			o->t.identity = optarg;
-			break;
-		case O_PWFILE:
-			o->t.password_file = optarg;
-			break;
-		case O_PWENV:
-			o->t.password_env = optarg;
-			break;
-		case O_ACCEPT:
-			o->t.accept_new = 1;
+		case SFTP_OPT_PORT:
+		case SFTP_OPT_IDENTITY:
+		case SFTP_OPT_PWFILE:
+		case SFTP_OPT_PWENV:
+		case SFTP_OPT_ACCEPT:
+			if ((r = sftp_opt(&o->t, ch, optarg, usage)) != 0)
+				return r;
+			/* The port as typed answers CUCM's port question. */
+			if (ch == SFTP_OPT_PORT)
+				o->port = optarg;
 			break;
 		default:
 			return opt_default(usage, argv, ch);
@@ -284,13 +267,9 @@ cmd_file_get_tftp(int argc, char **argv)
 	dir = data_dir(o.dopt);
 	if (open_store(dir, SBD_STORE_RDONLY, &st) != 0 ||
 	    admin_node(st, dir, o.node, &n) != 0 ||
-	    admin_p12_path(dir, n.name, p12, sizeof(p12)) != 0)
+	    admin_p12_path(dir, n.name, p12, sizeof(p12)) != 0 ||
+	    sftp_known_hosts(&o.t, dir, kh, sizeof(kh)) != 0)
 		goto out;
-	if (snprintf(kh, sizeof(kh), "%s/%s", dir, KNOWN_HOSTS) >=
-	    (int)sizeof(kh)) {
-		warnx_("%s: path too long", dir);
-		goto out;
-	}
 	sbd_store_close(st);
 	st = NULL;
 	if (access(p12, F_OK) != 0 && errno == ENOENT) {
@@ -311,7 +290,6 @@ cmd_file_get_tftp(int argc, char **argv)
 		goto out;
 	if (ask_target(&o, host, user, path, sizeof(host), &pw) != 0)
 		goto out;
-	o.t.known_hosts = kh;
 	fflush(stdout);
 	if (sftp_put(&o.t, path, P12_NAME, p, len) != 0)
 		goto out;
@@ -321,10 +299,7 @@ cmd_file_get_tftp(int argc, char **argv)
 	rc = 0;
 out:
 	sbd_store_close(st);
-	if (pw != NULL) {
-		OPENSSL_cleanse(pw, strlen(pw));
-		free(pw);
-	}
+	free_secret(pw);
 	if (p != NULL)
 		OPENSSL_cleanse(p, len);
 	free(p);

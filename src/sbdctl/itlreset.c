@@ -45,18 +45,17 @@ struct reset {
 static int
 parse_args(int argc, char **argv, const char *usage, struct reset *o)
 {
-	enum {
-		O_NODE = 256, O_PORT, O_IDENT, O_SPWFILE, O_SPWENV, O_ACCEPT,
-		O_PWFILE, O_PWENV, O_WAIT,
-	};
+	enum { O_NODE = 256, O_PWFILE, O_PWENV, O_WAIT };
 	static const struct option opts[] = {
 		{ "data", required_argument, NULL, 'd' },
 		{ "node", required_argument, NULL, O_NODE },
-		{ "port", required_argument, NULL, O_PORT },
-		{ "identity", required_argument, NULL, O_IDENT },
-		{ "sftp-password-file", required_argument, NULL, O_SPWFILE },
-		{ "sftp-password-env", required_argument, NULL, O_SPWENV },
-		{ "accept-host-key", no_argument, NULL, O_ACCEPT },
+		{ "port", required_argument, NULL, SFTP_OPT_PORT },
+		{ "identity", required_argument, NULL, SFTP_OPT_IDENTITY },
+		{ "sftp-password-file", required_argument, NULL,
+		    SFTP_OPT_PWFILE },
+		{ "sftp-password-env", required_argument, NULL,
+		    SFTP_OPT_PWENV },
+		{ "accept-host-key", no_argument, NULL, SFTP_OPT_ACCEPT },
 		{ "password-file", required_argument, NULL, O_PWFILE },
 		{ "password-env", required_argument, NULL, O_PWENV },
 		{ "wait", required_argument, NULL, O_WAIT },
@@ -64,13 +63,12 @@ parse_args(int argc, char **argv, const char *usage, struct reset *o)
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long ul;
-	int ch, sftp_opt = 0;
+	int ch, r, sftp = 0;
 
 	o->wait = WAIT_DEFAULT;
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":d:h", opts, NULL)) != -1) {
-		sftp_opt |= ch >= O_PORT && ch <= O_ACCEPT;
 		switch (ch) {
 		case 'd':
 			o->dopt = optarg;
@@ -78,23 +76,14 @@ parse_args(int argc, char **argv, const char *usage, struct reset *o)
 		case O_NODE:
 			o->node = optarg;
 			break;
-		case O_PORT:
-			if (parse_uint(optarg, 1, 65535, &ul) != 0)
-				return usage_err(usage, "bad --port: %s (1 to "
-				    "65535)", optarg);
-			o->t.port = (unsigned)ul;
-			break;
-		case O_IDENT:
-			o->t.identity = optarg;
-			break;
-		case O_SPWFILE:
-			o->t.password_file = optarg;
-			break;
-		case O_SPWENV:
-			o->t.password_env = optarg;
-			break;
-		case O_ACCEPT:
-			o->t.accept_new = 1;
+		case SFTP_OPT_PORT:
+		case SFTP_OPT_IDENTITY:
+		case SFTP_OPT_PWFILE:
+		case SFTP_OPT_PWENV:
+		case SFTP_OPT_ACCEPT:
+			sftp = 1;
+			if ((r = sftp_opt(&o->t, ch, optarg, usage)) != 0)
+				return r;
 			break;
 		case O_PWFILE:
 			o->pwfile = optarg;
@@ -120,7 +109,7 @@ parse_args(int argc, char **argv, const char *usage, struct reset *o)
 		return usage_err(usage, "--identity, --sftp-password-file and "
 		    "--sftp-password-env exclude each other");
 	if (!o->remote) {
-		if (sftp_opt)
+		if (sftp)
 			return usage_err(usage, "SFTP options go with "
 			    "remotekey");
 		return optind != argc ? extra_operand(usage, argv) : -1;
@@ -141,28 +130,16 @@ static int
 fetch_p12(struct reset *o, const char *dir, uint8_t **p12, size_t *len)
 {
 	char *pw = NULL;
-	int n, rc = -1;
+	int rc = -1;
 
-	n = snprintf(o->known_hosts, sizeof(o->known_hosts), "%s/known_hosts",
-	    dir);
-	if (n < 0 || (size_t)n >= sizeof(o->known_hosts)) {
-		warnx_("%s: path too long", dir);
-		return -1;
-	}
-	o->t.known_hosts = o->known_hosts;
-	if (o->t.identity == NULL && o->t.password_file == NULL &&
-	    o->t.password_env == NULL) {
-		if (read_password(NULL, NULL, "Enter Sftp password :",
-		    &pw) != 0)
-			return -1;
-		o->t.password = pw;
-	}
-	rc = sftp_get(&o->t, o->path, P12_MAX, p12, len) == 0 ? 0 : -1;
+	if (sftp_known_hosts(&o->t, dir, o->known_hosts,
+	    sizeof(o->known_hosts)) != 0 ||
+	    sftp_ask_password(&o->t, "Enter Sftp password :", &pw) != 0)
+		goto out;
+	rc = sftp_get(&o->t, o->path, P12_MAX, p12, len);
+out:
 	o->t.password = NULL;
-	if (pw != NULL) {
-		OPENSSL_cleanse(pw, strlen(pw));
-		free(pw);
-	}
+	free_secret(pw);
 	return rc;
 }
 
@@ -487,10 +464,7 @@ out:
 		unlink(p12path);
 	}
 	store_end(st);
-	if (pw != NULL) {
-		OPENSSL_cleanse(pw, strlen(pw));
-		free(pw);
-	}
+	free_secret(pw);
 	if (p12 != NULL) {
 		OPENSSL_cleanse(p12, p12len);
 		free(p12);

@@ -1,7 +1,8 @@
 /*
  * sbdctl: SFTP with libssh (sftp.h), for the ITLRecovery key: one
  * connection per call, the host key checked against the cluster's
- * known_hosts before any secret leaves this machine.
+ * known_hosts before any secret leaves this machine; and the options,
+ * known_hosts path and password prompt that fill a target for the verbs.
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -22,6 +23,7 @@
 #include "sftp.h"
 
 #define SFTP_PORT	22
+#define KNOWN_HOSTS	"known_hosts"	/* in the data directory */
 #define SFTP_TIMEOUT	10	/* seconds, when the target sets none */
 /* Bytes per read or write request: well under the 256 KiB packet
  * OpenSSH's sftp-server accepts (and what its own client sends). */
@@ -338,6 +340,63 @@ put_rename(const struct conn *c, const char *tmp, const char *target)
 		return -1;
 	}
 	return 0;
+}
+
+int
+sftp_opt(struct sftp_target *t, int ch, const char *arg, const char *usage)
+{
+	unsigned long v;
+	int rc = 0;
+
+	switch (ch) {
+	case SFTP_OPT_PORT:
+		if (parse_uint(arg, 1, 65535, &v) != 0)
+			rc = usage_err(usage, "bad --port: %s (1 to 65535)",
+			    arg);
+		else
+			t->port = (unsigned)v;
+		break;
+	case SFTP_OPT_IDENTITY:
+		t->identity = arg;
+		break;
+	case SFTP_OPT_PWFILE:
+		t->password_file = arg;
+		break;
+	case SFTP_OPT_PWENV:
+		t->password_env = arg;
+		break;
+	case SFTP_OPT_ACCEPT:
+		t->accept_new = 1;
+		break;
+	}
+	return rc;
+}
+
+int
+sftp_known_hosts(struct sftp_target *t, const char *dir, char *buf,
+    size_t cap)
+{
+	int n, rc = -1;
+
+	n = snprintf(buf, cap, "%s/%s", dir, KNOWN_HOSTS);
+	if (n >= 0 && (size_t)n < cap) {
+		t->known_hosts = buf;
+		rc = 0;
+	} else
+		warnx_("%s: path too long", dir);
+	return rc;
+}
+
+int
+sftp_ask_password(struct sftp_target *t, const char *prompt, char **pw)
+{
+	int rc = 0;
+
+	if (t->identity == NULL && t->password_file == NULL &&
+	    t->password_env == NULL &&
+	    (rc = read_password(NULL, NULL, prompt, pw)) == 0)
+		t->password = *pw;
+	return rc;
 }
 
 int

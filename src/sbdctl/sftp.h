@@ -38,6 +38,34 @@ struct sftp_target {
 };
 
 /*
+ * The options that fill a target, as getopt_long values for a verb's own
+ * option table: --port, --identity, --accept-host-key and the two of a
+ * scripted password, whose names the verb chooses.  sftp_opt takes one
+ * of them (ch, with its argument arg) into t; 0, or EXIT_USAGE after
+ * usage and "bad --port: ARG (1 to 65535)".  The values lie above a
+ * verb's own (256 up), so they share one table.
+ */
+enum {
+	SFTP_OPT_PORT = 0x5f00, SFTP_OPT_IDENTITY, SFTP_OPT_PWFILE,
+	SFTP_OPT_PWENV, SFTP_OPT_ACCEPT,
+};
+int sftp_opt(struct sftp_target *t, int ch, const char *arg,
+    const char *usage);
+/*
+ * Point t->known_hosts at DIR/known_hosts, written in buf (cap bytes).
+ * 0, or -1 after "sbdctl: DIR: path too long".
+ */
+int sftp_known_hosts(struct sftp_target *t, const char *dir, char *buf,
+    size_t cap);
+/*
+ * Unless t has an identity or a scripted password, ask for the password
+ * at the terminal with prompt: *pw (malloc'ed; release it with
+ * free_secret once t is done with) and t->password get it, set only
+ * then.  0, or -1.
+ */
+int sftp_ask_password(struct sftp_target *t, const char *prompt, char **pw);
+
+/*
  * Write len bytes to the server as path (mode 0600), replacing it.  A
  * path ending in '/' is a directory: the file is put there as name.
  */
