@@ -13,38 +13,20 @@
 #include <string.h>
 
 #include "sbd/capf.h"
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int
-inside(const void *p, size_t n, const uint8_t *data, size_t size)
-{
-	const uint8_t *q = p;
-
-	return p == NULL || (q >= data && n <= size &&
-	    (size_t)(q - data) <= size - n);
-}
-
-static int
 same_raw(const struct sbd_capf_raw *a, const struct sbd_capf_raw *b)
 {
-	if (a->p == NULL || b->p == NULL)
-		return a->p == b->p;
-	return a->len == b->len && memcmp(a->p, b->p, a->len) == 0;
+	return same_bytes(a->p, a->len, b->p, b->len);
 }
 
 static int
 same_u8(const struct sbd_capf_u8 *a, const struct sbd_capf_u8 *b)
 {
 	return a->set == b->set && (!a->set || a->v == b->v);
-}
-
-static int
-same_str(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return a == b;
-	return strcmp(a, b) == 0;
 }
 
 int

@@ -14,33 +14,9 @@
 #include <string.h>
 
 #include "sbd/tvs.h"
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static int
-inside(const void *p, size_t n, const uint8_t *data, size_t size)
-{
-	const uint8_t *q = p;
-
-	return p == NULL || (q >= data && n <= size &&
-	    (size_t)(q - data) <= size - n);
-}
-
-static int
-same_bytes(const void *a, size_t an, const void *b, size_t bn)
-{
-	if (a == NULL || b == NULL)
-		return a == b;
-	return an == bn && memcmp(a, b, an) == 0;
-}
-
-static int
-same_str(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return a == b;
-	return strcmp(a, b) == 0;
-}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
