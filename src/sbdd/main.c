@@ -1134,6 +1134,13 @@ main(int argc, char **argv)
 	if (event_base_dispatch(d.base) == -1)
 		goto out;
 	if (rename_to[0] != '\0') {
+		/* sbdctl may have moved the node's directory already. */
+		if (access(d.conf.run_dir, F_OK) != 0 &&
+		    sbd_node_dir(d.conf.datadir, rename_to, "run",
+		    d.conf.run_dir, sizeof(d.conf.run_dir)) == 0 &&
+		    (size_t)snprintf(ctl_path, sizeof(ctl_path),
+		    "%s/sbdd.sock", d.conf.run_dir) >= sizeof(ctl_path))
+			ctl_path[0] = '\0';
 		remove_runfiles(&d);
 		finish(&d);
 		restart_as(&d, argc, argv, rename_to);
