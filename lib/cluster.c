@@ -104,7 +104,9 @@ sbd_node_renames_settle(struct sbd_store *st, const char *datadir)
 				goto out;
 			}
 			snprintf(nodes, sizeof(nodes), "%s/nodes", datadir);
-			if (rename(from, to) != 0 || sync_dir(nodes) != 0) {
+			/* ENOENT: another settle (sbdd, sbdctl) moved it. */
+			if ((rename(from, to) != 0 && (errno != ENOENT ||
+			    lstat(to, &sb) != 0)) || sync_dir(nodes) != 0) {
 				err = SBD_ERR_IO;
 				goto out;
 			}
