@@ -1021,12 +1021,29 @@ finish(struct sbdd *d)
  * socket is closed already; no other descriptor may leak into the new
  * image.  Returns only on failure, logged.
  */
+#define DELETED	" (deleted)"	/* readlink of a removed executable */
+
 static void
 restart_as(struct sbdd *d, int argc, char **argv, const char *name)
 {
-	char **nargv;
+	char **nargv, exe[PATH_MAX];
+	ssize_t n;
 	int i;
 
+	/*
+	 * The file itself, not /proc/self/exe: ps and pgrep see "sbdd".  A
+	 * binary replaced since the start is the new one at the same path,
+	 * as a service restart would run.
+	 */
+	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) < 0) {
+		sbdd_log(d, LOG_ERR, "cannot start again as %s: "
+		    "/proc/self/exe: %s", name, strerror(errno));
+		return;
+	}
+	exe[n] = '\0';
+	if ((size_t)n > sizeof(DELETED) - 1 &&
+	    strcmp(exe + n - (sizeof(DELETED) - 1), DELETED) == 0)
+		exe[n - (sizeof(DELETED) - 1)] = '\0';
 	if ((nargv = calloc((size_t)argc + 3, sizeof(*nargv))) == NULL) {
 		sbdd_log(d, LOG_ERR, "cannot start again as %s: out of memory",
 		    name);
@@ -1038,7 +1055,7 @@ restart_as(struct sbdd *d, int argc, char **argv, const char *name)
 	nargv[argc + 1] = (char *)name;
 	closelog();
 	(void)close_range(3, ~0U, 0);
-	execv("/proc/self/exe", nargv);
+	execv(exe, nargv);
 	sbdd_log(d, LOG_ERR, "cannot start again as %s: %s", name,
 	    strerror(errno));
 	free(nargv);

@@ -308,6 +308,9 @@ expect_true "hostname: sbdd is ready as subnew" \
     nw_ready subnew "$SUB_LOG" "$nw_mark"
 SUB_TFTP=$NW_TFTP
 expect_true "hostname: the same pid runs it" alive "$SUB_PID"
+# Executed again from its own path, so ps and pgrep still see sbdd.
+expect_true "hostname: its process is still called sbdd" \
+    grep -qx sbdd "/proc/$SUB_PID/comm"
 expect_true "hostname: its sbdd.pid is under nodes/subnew/run" \
     grep -qx "$SUB_PID" "$NW/nodes/subnew/run/sbdd.pid"
 expect_true "hostname: its node state names subnew with that pid" \
