@@ -543,3 +543,60 @@ phones_status_lack() {	# BASE PREFIX COUNT REGEX
 		_plj=$((_plj + 1))
 	done
 }
+
+# Helpers of scenario 5: a node renamed by `sbdctl set network hostname`,
+# whose sbdd starts again under the new name, the same process.
+#
+#   renamed_node DIR OLD NEW
+#                       the sbdd that start_node started as OLD is NEW
+#                       now: within 10 s its log (DIR.OLD.log) says "node
+#                       NEW ready", and the same pid runs, with -n NEW
+#                       last on its command line, itself listening (ss)
+#                       on every port the store gives NEW (the run files
+#                       that moved with DATA/nodes/OLD prove nothing);
+#                       the pid goes from NODE_PID_<OLD> to
+#                       NODE_PID_<NEW>, DIR.NEW.log links to the log (for
+#                       stop_node); counts a test
+#   cert_cn CERT        print the CN of the certificate's subject
+
+# Process PID has the node's TFTP (UDP), HTTP, TVS and CAPF ports, those
+# the store gives it, open.
+_sc_listens() {	# DIR NODE PID
+	for _slk in tftp:u http:t tvs:t capf:t; do
+		_slp=$(node_port "$1" "$2" "${_slk%:*}")
+		[ -n "$_slp" ] || return 1
+		[ "$_slp" = 0 ] && continue
+		ss -Hln"${_slk#*:}"p "sport = :$_slp" 2>/dev/null |
+		    grep -q "pid=$3," || return 1
+	done
+}
+
+_sc_renamed() {	# DIR OLD NEW PID
+	grep -q "sbdd\[$3\]: node $3 ready on" "$1.$2.log" 2>/dev/null &&
+	    alive "$4" &&
+	    tr '\0' ' ' <"/proc/$4/cmdline" | grep -q -- " -n $3 \$" &&
+	    _sc_listens "$1" "$3" "$4"
+}
+
+renamed_node() {	# DIR OLD NEW
+	_rnv=NODE_PID_$(_sc_var "$2")
+	eval "_rnpid=\${$_rnv:-}"
+	if [ -z "$_rnpid" ]; then
+		nok "node $2 is $3 now: it was never started"
+		return
+	fi
+	if wait_until 10 _sc_renamed "$1" "$2" "$3" "$_rnpid"; then
+		ok "node $2 is $3 now: pid $_rnpid, listening on its ports"
+	else
+		nok "node $2 is $3 now, the same pid $_rnpid, in 10 s"
+		tail -n 15 "$1.$2.log" | sed 's/^/  | /'
+	fi
+	eval "$_rnv="
+	eval "NODE_PID_$(_sc_var "$3")=$_rnpid"
+	ln -sf "$(basename "$1.$2.log")" "$1.$3.log"
+}
+
+cert_cn() {
+	openssl x509 -in "$1" -noout -subject -nameopt multiline 2>/dev/null |
+	    sed -n 's/^ *commonName *= *//p'
+}
