@@ -77,39 +77,44 @@ sync_dir(const char *path)
 }
 
 /*
- * The move comes after the store's commit, so the store is the journal:
- * a record not marked moved is a move still owed.
+ * The move comes after the store's commit, so the store is the journal: a
+ * record not marked moved is a move still owed.  Several processes may
+ * settle at once (sbdctl and every sbdd): rename(2) is the arbiter.  It
+ * fails with ENOENT for all but the one that moved the directory, and
+ * with ENOTEMPTY or EEXIST when a directory of the new name holds files
+ * (an empty one is replaced).
  */
 int
 sbd_node_renames_settle(struct sbd_store *st, const char *datadir)
 {
 	struct sbd_node_rename *r = NULL;
 	char from[PATH_MAX], to[PATH_MAX], nodes[PATH_MAX];
-	struct stat sb;
 	size_t n = 0, i;
-	int err;
+	int err, conflict = 0;
 
 	if (st == NULL || datadir == NULL)
 		return SBD_ERR_INVAL;
 	if ((err = sbd_store_node_rename_pending(st, &r, &n)) != 0)
 		goto out;
+	if (snprintf(nodes, sizeof(nodes), "%s/nodes", datadir) >=
+	    (int)sizeof(nodes)) {
+		err = SBD_ERR_INVAL;
+		goto out;
+	}
 	for (i = 0; i < n; i++) {
 		if ((err = sbd_node_dir(datadir, r[i].old_name, NULL, from,
 		    sizeof(from))) != 0 || (err = sbd_node_dir(datadir,
 		    r[i].new_name, NULL, to, sizeof(to))) != 0)
 			goto out;
-		if (lstat(from, &sb) == 0) {
-			if (lstat(to, &sb) == 0) {
-				err = SBD_ERR_EXISTS;
-				goto out;
-			}
-			snprintf(nodes, sizeof(nodes), "%s/nodes", datadir);
-			/* ENOENT: another settle (sbdd, sbdctl) moved it. */
-			if ((rename(from, to) != 0 && (errno != ENOENT ||
-			    lstat(to, &sb) != 0)) || sync_dir(nodes) != 0) {
+		if (rename(from, to) == 0) {
+			if (sync_dir(nodes) != 0) {
 				err = SBD_ERR_IO;
 				goto out;
 			}
+		} else if (errno == ENOTEMPTY || errno == EEXIST) {
+			/* Left for the administrator; the others go on. */
+			conflict = 1;
+			continue;
 		} else if (errno != ENOENT) {
 			err = SBD_ERR_IO;
 			goto out;
@@ -117,6 +122,8 @@ sbd_node_renames_settle(struct sbd_store *st, const char *datadir)
 		if ((err = sbd_store_node_rename_moved(st, r[i].id)) != 0)
 			goto out;
 	}
+	if (conflict)
+		err = SBD_ERR_EXISTS;
 out:
 	free(r);
 	return err;

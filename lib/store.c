@@ -124,7 +124,8 @@ sbd_store_open(const char *url, unsigned flags, struct sbd_store **out)
 
 	open_msg[0] = '\0';
 	if (url == NULL || out == NULL ||
-	    (flags & ~(unsigned)(SBD_STORE_CREATE | SBD_STORE_RDONLY)) != 0 ||
+	    (flags & ~(unsigned)(SBD_STORE_CREATE | SBD_STORE_RDONLY |
+	    SBD_STORE_DURABLE)) != 0 ||
 	    ((flags & SBD_STORE_CREATE) && (flags & SBD_STORE_RDONLY))) {
 		snprintf(open_msg, sizeof(open_msg), "bad store arguments");
 		goto out;
@@ -414,25 +415,32 @@ out:
 	return err;
 }
 
+/*
+ * Renames are followed in the order they were made, each the first of the
+ * current name after the one followed last: a name used twice (A to B,
+ * then B back to A) leads on, never round.
+ */
 int
 sbd_store_node_renamed(struct sbd_store *st, const char *name,
     char out[SBD_NAME_MAX])
 {
-	char cur[SBD_NAME_MAX], next[SBD_NAME_MAX];
+	struct sbd_node_rename r;
 	struct sbd_node n;
+	char cur[SBD_NAME_MAX];
+	int64_t after = 0;
 	int i, err = SBD_ERR_INVAL;
 
 	if (!str_ok(name, SBD_NAME_MAX, 1) || out == NULL)
 		goto out;
 	snprintf(cur, sizeof(cur), "%s", name);
 	for (i = 0; i < SBD_RENAMES_MAX; i++) {
-		err = st->ops->node_renamed_to(st->be, cur, next,
-		    sizeof(next));
+		err = st->ops->node_renamed_to(st->be, cur, after, &r);
 		if (err == SBD_ERR_NOTFOUND)
 			break;
 		if (err != 0)
 			goto out;
-		memcpy(cur, next, sizeof(cur));
+		memcpy(cur, r.new_name, sizeof(cur));
+		after = r.id;
 	}
 	/* Renamed at least once, and the last name is a node now. */
 	if (i == 0) {

@@ -65,13 +65,14 @@ struct sbd_store_ops {
 	 * rename: every reference of store.h's list, old_pfx/new_pfx
 	 * ("nodes/OLD/", "nodes/NEW/") rewritten in certificate paths, and
 	 * the record (at); no node old is SBD_ERR_NOTFOUND.  renamed_to:
-	 * the newest rename of name, SBD_ERR_NOTFOUND when none.
+	 * the first rename of name with an id above after,
+	 * SBD_ERR_NOTFOUND when none.
 	 */
 	int (*node_rename)(struct sbd_store_be *be, const char *old,
 	    const char *new_name, const char *old_pfx, const char *new_pfx,
 	    int64_t at);
 	int (*node_renamed_to)(struct sbd_store_be *be, const char *name,
-	    char *out, size_t cap);
+	    int64_t after, struct sbd_node_rename *out);
 	int (*node_rename_pending)(struct sbd_store_be *be,
 	    struct sbd_node_rename **out, size_t *n);
 	int (*node_rename_moved)(struct sbd_store_be *be, int64_t id);

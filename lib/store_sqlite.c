@@ -6,7 +6,8 @@
  * mode so that sbdd keeps reading while sbdctl writes, with foreign keys
  * enforced and synchronous=NORMAL: in WAL mode a power cut may lose the
  * last commits but cannot corrupt the file (SQLite's PRAGMA synchronous
- * documentation), and a commit costs no fsync.
+ * documentation), and a commit costs no fsync.  SBD_STORE_DURABLE asks
+ * for FULL: each commit is synced before it returns.
  *
  * The schema is a list of migrations applied in order, in one
  * transaction, at open; PRAGMA user_version counts those applied.  A
@@ -251,6 +252,9 @@ static const char migration4[] =
 	" at INTEGER NOT NULL,"
 	" moved INTEGER NOT NULL DEFAULT 0 CHECK (moved IN (0, 1))) STRICT;"
 	"CREATE INDEX node_rename_old ON node_rename(old, id);"
+	/* Moved: the files of the node are where the store says now. */
+	"CREATE TRIGGER node_rename_moved AFTER UPDATE OF moved ON node_rename"
+	" BEGIN UPDATE meta SET generation = generation + 1; END;"
 	"PRAGMA user_version = 4;";
 
 static const char *const migrations[] = { migration1, migration2,
@@ -947,8 +951,9 @@ sq_open(const char *path, unsigned flags, struct sbd_store_be **out,
 	}
 	sqlite3_extended_result_codes(q->db, 1);
 	sqlite3_busy_timeout(q->db, BUSY_TIMEOUT_MS);
-	if ((err = sq_script(q, "PRAGMA foreign_keys = ON;"
-	    "PRAGMA synchronous = NORMAL")) != 0)
+	if ((err = sq_script(q, (flags & SBD_STORE_DURABLE) ?
+	    "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL" :
+	    "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL")) != 0)
 		goto out;
 	if (flags & SBD_STORE_RDONLY)
 		err = sq_version(q, &v);
@@ -1203,17 +1208,16 @@ out:
 }
 
 static int
-sq_node_renamed_to(struct sbd_store_be *q, const char *name, char *out,
-    size_t cap)
+sq_node_renamed_to(struct sbd_store_be *q, const char *name, int64_t after,
+    struct sbd_node_rename *out)
 {
-	struct sbd_node_rename r;
 	sqlite3_stmt *s = NULL;
 	int err;
 
 	if ((err = sq_prep(q, &s, "SELECT " RENAME_COLS " FROM node_rename "
-	    "WHERE old = ?1 ORDER BY id DESC LIMIT 1", "t", name)) == 0 &&
-	    (err = sq_one(q, s, row_rename, &r)) == 0)
-		snprintf(out, cap, "%s", r.new_name);
+	    "WHERE old = ?1 AND id > ?2 ORDER BY id LIMIT 1", "ti", name,
+	    after)) == 0)
+		err = sq_one(q, s, row_rename, out);
 	return err;
 }
 

@@ -36,10 +36,12 @@ int sbd_node_dir(const char *datadir, const char *node, const char *sub,
  * Finish the directory moves of node renames (sbd_store_node_rename):
  * for each record not yet moved, oldest first, DATA/nodes/OLD is renamed
  * DATA/nodes/NEW, and the record marked moved.  sbdctl runs it after a
- * rename's commit and sbdd when it starts, so that a command killed in
- * between is finished by the next one.  A record whose OLD directory is
- * gone was moved already.  SBD_ERR_EXISTS when both directories exist
- * (the move would lose one); SBD_ERR_IO when a move fails.
+ * rename's commit, and every sbdd at start and on each store change, so
+ * that a command killed in between is finished by the next one.  A record
+ * whose OLD directory is gone was moved already.  A record whose NEW
+ * directory exists and holds files is left pending (the move would lose
+ * one of them) and the others are settled: SBD_ERR_EXISTS then.
+ * SBD_ERR_IO when a move fails.
  */
 int sbd_node_renames_settle(struct sbd_store *st, const char *datadir)
     SBD_WUR;

@@ -42,13 +42,19 @@ struct sbd_store;
 enum sbd_store_flags {
 	SBD_STORE_CREATE = 1 << 0,	/* create the file if absent */
 	SBD_STORE_RDONLY = 1 << 1,
+	SBD_STORE_DURABLE = 1 << 2,	/* a commit survives a power cut once
+					 * it returns (SQLite: synchronous=
+					 * FULL), as an administrator's change
+					 * that files outside the store follow
+					 * must */
 };
 
 /*
  * Open the store at url: a file path, or "sqlite:PATH".  Applies pending
  * migrations (in one transaction) unless RDONLY.  A missing file without
  * SBD_STORE_CREATE is SBD_ERR_NOTFOUND.  The SQLite backend sets WAL,
- * foreign keys, synchronous=NORMAL and a busy timeout of 5 s.
+ * foreign keys, synchronous=NORMAL (FULL with SBD_STORE_DURABLE) and a
+ * busy timeout of 5 s.
  */
 int sbd_store_open(const char *url, unsigned flags, struct sbd_store **out)
     SBD_WUR;
@@ -176,7 +182,11 @@ int sbd_store_node_rename(struct sbd_store *st, const char *old,
  */
 int sbd_store_node_renamed(struct sbd_store *st, const char *name,
     char out[SBD_NAME_MAX]) SBD_WUR;
-/* The renames not marked moved, oldest first; *out malloc'ed (free()). */
+/*
+ * The renames not marked moved, oldest first; *out malloc'ed (free()).
+ * Marking one moved is a change: every sbdd then finds the node's files
+ * where the store says they are.
+ */
 int sbd_store_node_rename_pending(struct sbd_store *st,
     struct sbd_node_rename **out, size_t *n) SBD_WUR;
 int sbd_store_node_rename_moved(struct sbd_store *st, int64_t id) SBD_WUR;

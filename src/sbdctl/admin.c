@@ -60,12 +60,17 @@ admin_node(struct sbd_store *st, const char *dir, const char *opt,
 	const char *env = getenv("SBD_NODE");
 	const char *name = opt != NULL ? opt :
 	    env != NULL && env[0] != '\0' ? env : NULL;
+	char now[SBD_NAME_MAX];
 	struct sbd_node n;
 	int err;
 
 	err = name != NULL ? sbd_store_node_get(st, name, &n) :
 	    sbd_store_node_publisher(st, &n);
-	if (err == SBD_ERR_NOTFOUND && name != NULL)
+	/* Named as it was before a host name change: say what it is now. */
+	if (err == SBD_ERR_NOTFOUND && name != NULL &&
+	    sbd_store_node_renamed(st, name, now) == 0)
+		warnx_("node %s: not in the cluster (renamed %s)", name, now);
+	else if (err == SBD_ERR_NOTFOUND && name != NULL)
 		warnx_("node %s: not in the cluster", name);
 	else if (err != 0)
 		store_warn(st, dir, "cannot read the nodes", err);

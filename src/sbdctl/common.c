@@ -458,6 +458,9 @@ open_store(const char *dir, unsigned flags, struct sbd_store **out)
 		warnx_("%s: path too long", dir);
 		return -1;
 	}
+	/* Administrators' changes: durable when the verb returns. */
+	if (!(flags & SBD_STORE_RDONLY))
+		flags |= SBD_STORE_DURABLE;
 	err = sbd_store_open(path, flags, out);
 	if (err == SBD_ERR_NOTFOUND)
 		warnx_("%s: no cluster here (no %s; see sbdctl cluster init)",

@@ -15,9 +15,9 @@
  * nothing uses; one store transaction then records them and, for a host
  * name, renames the node and every reference to it (store.h, "Renaming a
  * node").  DATA/nodes/OLD becomes DATA/nodes/NEW after the commit; the
- * store's rename record is the journal that lets the next sbdctl or sbdd
- * finish that move (sbd_node_renames_settle) if this command is killed
- * before it.  The node's sbdd notices the rename and starts again under
+ * store's rename record is the journal that lets any sbdd, or the next
+ * set network, finish that move (sbd_node_renames_settle) if this command
+ * is killed before it.  The node's sbdd notices the rename and starts again under
  * the new name, as CUCM reboots the server.
  */
 #include <sys/stat.h>
@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "sbd/cluster.h"
@@ -71,49 +72,97 @@ newcerts_drop(struct newcerts *nc)
 }
 
 /*
- * What must hold before anything is written: a new host name no node has,
- * whose directory does not exist, or a domain that differs.  0, or -1
- * with a message.
+ * The name the node will have, and its FQDN: what the new certificates
+ * carry, whose CN holds at most 64 characters (RFC 5280's upper bound).
+ */
+static int
+new_fqdn(const struct netchg *o, const struct sbd_node *n, char *buf,
+    size_t cap)
+{
+	const char *host = o->host != NULL ? o->host : n->name;
+	const char *dom = o->domain != NULL ? o->domain : n->domain;
+	int len = snprintf(buf, cap, "%s%s%s", host, dom[0] ? "." : "", dom);
+
+	if (len < 0 || (size_t)len >= cap || len > 64) {
+		warnx_("%s%s%s: longer than the 64 characters of a "
+		    "certificate's CN", host, dom[0] ? "." : "", dom);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A node of another name but the same one in DNS (which ignores case)
+ * into other; SBD_ERR_NOTFOUND when there is none.
+ */
+static int
+same_host(struct sbd_store *st, const char *name, struct sbd_node *other)
+{
+	struct sbd_node *nodes = NULL;
+	size_t nn = 0, i;
+	int err;
+
+	if ((err = sbd_store_node_list(st, &nodes, &nn)) != 0)
+		goto out;
+	err = SBD_ERR_NOTFOUND;
+	for (i = 0; i < nn && err != 0; i++)
+		if (strcasecmp(nodes[i].name, name) == 0) {
+			*other = nodes[i];
+			err = 0;
+		}
+out:
+	free(nodes);
+	return err;
+}
+
+/*
+ * What must hold before anything is written: a new host name no node has
+ * (in any case), whose directory does not exist, or another domain; and
+ * an FQDN that fits a CN.  0, or -1 with a message.
  */
 static int
 check_change(struct sbd_store *st, const struct netchg *o,
-    const struct sbd_node *n)
+    const struct sbd_node *n, char *fqdn, size_t cap)
 {
 	struct sbd_node other;
 	char path[PATH_MAX];
 	struct stat sb;
-	int err;
+	int err, rc = -1;
 
-	if (o->domain != NULL) {
-		if (strcmp(o->domain, n->domain) == 0) {
-			warnx_("node %s: the domain is %s already", n->name,
-			    n->domain);
-			return -1;
-		}
-		return 0;
+	if (o->domain != NULL && strcmp(o->domain, n->domain) == 0) {
+		warnx_("node %s: the domain is %s already", n->name,
+		    n->domain);
+		goto out;
 	}
-	if (strcmp(o->host, n->name) == 0) {
+	if (o->host != NULL && strcmp(o->host, n->name) == 0) {
 		warnx_("node %s: the host name is %s already", n->name,
 		    n->name);
-		return -1;
+		goto out;
 	}
-	if ((err = sbd_store_node_get(st, o->host, &other)) == 0) {
-		warnx_("node %s: already in the cluster", o->host);
-		return -1;
-	} else if (err != SBD_ERR_NOTFOUND) {
-		store_warn(st, o->dir, "cannot read the nodes", err);
-		return -1;
+	if (o->host != NULL) {
+		if ((err = same_host(st, o->host, &other)) == 0) {
+			warnx_("node %s: already in the cluster%s%s", o->host,
+			    strcmp(other.name, o->host) != 0 ? " as " : "",
+			    strcmp(other.name, o->host) != 0 ? other.name : "");
+			goto out;
+		} else if (err != SBD_ERR_NOTFOUND) {
+			store_warn(st, o->dir, "cannot read the nodes", err);
+			goto out;
+		}
+		if (sbd_node_dir(o->dir, o->host, NULL, path,
+		    sizeof(path)) != 0) {
+			warnx_("%s: path too long", o->dir);
+			goto out;
+		}
+		if (lstat(path, &sb) == 0 || errno != ENOENT) {
+			warnx_("%s: exists; remove it or choose another host "
+			    "name", path);
+			goto out;
+		}
 	}
-	if (sbd_node_dir(o->dir, o->host, NULL, path, sizeof(path)) != 0) {
-		warnx_("%s: path too long", o->dir);
-		return -1;
-	}
-	if (lstat(path, &sb) == 0 || errno != ENOENT) {
-		warnx_("%s: exists; remove it or choose another host name",
-		    path);
-		return -1;
-	}
-	return 0;
+	rc = new_fqdn(o, n, fqdn, cap);
+out:
+	return rc;
 }
 
 /*
@@ -127,66 +176,63 @@ make_certs(const char *dir, const struct sbd_node *n, const char *fqdn,
 {
 	struct sbd_store_cert cur;
 	char curpath[PATH_MAX];
-	X509 *curc, *c;
-	EVP_PKEY *k;
+	X509 *curc = NULL, *c = NULL;
+	EVP_PKEY *k = NULL;
 	size_t i;
-	int err, rc;
+	int err, rc = 0;
 
-	for (i = 0; i < NHOST; i++) {
+	for (i = 0; i < NHOST && rc == 0; i++) {
 		err = sbd_store_cert_get(st, n->name, host_roles[i], &cur);
 		if (err == SBD_ERR_NOTFOUND)
 			continue;
-		if (err != 0) {
+		rc = -1;
+		if (err != 0)
 			store_warn(st, dir, "cannot read the certificates",
 			    err);
-			return -1;
-		}
-		if (snprintf(curpath, sizeof(curpath), "%s/%s", dir,
-		    cur.cert_path) >= (int)sizeof(curpath)) {
+		else if (snprintf(curpath, sizeof(curpath), "%s/%s", dir,
+		    cur.cert_path) >= (int)sizeof(curpath))
 			warnx_("%s: path too long", dir);
-			return -1;
+		else if (load_cert(curpath, &curc) == 0 &&
+		    regen_cert_new(dir, n->name, fqdn, host_roles[i], curc,
+		    NULL, &nc->sc[nc->n], nc->path[nc->n],
+		    sizeof(nc->path[0]), &c, &k) == 0) {
+			nc->n++;
+			rc = 0;
 		}
-		curc = c = NULL;
-		k = NULL;
-		rc = load_cert(curpath, &curc);
-		if (rc == 0)
-			rc = regen_cert_new(dir, n->name, fqdn, host_roles[i],
-			    curc, NULL, &nc->sc[nc->n], nc->path[nc->n],
-			    sizeof(nc->path[0]), &c, &k);
 		X509_free(curc);
 		X509_free(c);
 		EVP_PKEY_free(k);
-		if (rc != 0)
-			return -1;
-		nc->n++;
+		curc = c = NULL;
+		k = NULL;
 	}
-	return 0;
+	return rc;
 }
 
 /*
  * One transaction: the new certificates (recorded under the node's
  * current name, so that a rename carries their paths along with the
- * others'), then the new domain or the rename.  *gen gets the generation
- * the change made.
+ * others'), then the new domain, on the node as it is now, or the rename.
+ * *gen gets the generation the change made.  What is not committed is
+ * rolled back by store_end.
  */
 static int
 commit_change(struct sbd_store *st, const struct netchg *o,
     const struct sbd_node *n, struct newcerts *nc, int64_t *gen)
 {
-	struct sbd_node nn = *n;
+	struct sbd_node nn;
 	char detail[256] = "";
 	size_t i, len = 0;
-	int err;
+	int err, rc = -1;
 
 	if ((err = sbd_store_begin(st)) != 0) {
 		store_warn(st, o->dir, "cannot begin a transaction", err);
-		return -1;
+		goto out;
 	}
 	for (i = 0; i < nc->n; i++) {
 		if ((err = sbd_store_cert_add(st, &nc->sc[i])) != 0) {
 			store_warn(st, o->dir, "cannot record the certificate",
 			    err);
-			return -1;
+			goto out;
 		}
 		if (len < sizeof(detail))
 			len += (size_t)snprintf(detail + len,
@@ -194,16 +240,19 @@ commit_change(struct sbd_store *st, const struct netchg *o,
 			    nc->sc[i].sha1);
 	}
 	if (o->domain != NULL) {
-		snprintf(nn.domain, sizeof(nn.domain), "%s", o->domain);
-		err = sbd_store_node_update(st, &nn);
+		if ((err = sbd_store_node_get(st, n->name, &nn)) == 0) {
+			snprintf(nn.domain, sizeof(nn.domain), "%s",
+			    o->domain);
+			err = sbd_store_node_update(st, &nn);
+		}
 	} else
 		err = sbd_store_node_rename(st, n->name, o->host);
 	if (err == SBD_ERR_EXISTS) {
 		warnx_("node %s: already in the cluster", o->host);
-		return -1;
+		goto out;
 	} else if (err != 0 || (err = sbd_store_generation(st, gen)) != 0) {
 		store_warn(st, o->dir, "cannot change the node", err);
-		return -1;
+		goto out;
 	}
 	if (o->domain != NULL)
 		err = store_commit(st, o->dir, "cannot change the node",
@@ -213,10 +262,23 @@ commit_change(struct sbd_store *st, const struct netchg *o,
 		err = store_commit(st, o->dir, "cannot change the node",
 		    "set network hostname", "node %s is now %s;%s", n->name,
 		    o->host, detail);
-	if (err != 0)
-		return -1;
-	nc->committed = 1;
-	return 0;
+	if (err == 0) {
+		nc->committed = 1;
+		rc = 0;
+	}
+out:
+	return rc;
+}
+
+/* Why sbd_node_renames_settle failed, for a message. */
+static const char *
+settle_error(struct sbd_store *st, int err)
+{
+	if (err == SBD_ERR_EXISTS)
+		return "its new directory exists and is not empty";
+	if (err == SBD_ERR_IO)
+		return strerror(errno);
+	return sbd_store_errmsg(st);
 }
 
 static int
@@ -227,7 +289,6 @@ net_run(const struct netchg *o, const char *nopt)
 	struct sbd_node n;
 	char fqdn[2 * SBD_NAME_MAX];
 	const char *what = o->domain != NULL ? "domain" : "host name";
-	const char *name;
 	int64_t gen = 0;
 	size_t i;
 	int err, rc = 1;
@@ -238,13 +299,11 @@ net_run(const struct netchg *o, const char *nopt)
 	/* An earlier rename killed before its directory move comes first. */
 	if ((err = sbd_node_renames_settle(st, o->dir)) != 0) {
 		warnx_("%s/nodes: cannot finish an earlier rename: %s", o->dir,
-		    err == SBD_ERR_EXISTS ? "both directories exist" :
-		    err == SBD_ERR_IO ? strerror(errno) :
-		    sbd_store_errmsg(st));
+		    settle_error(st, err));
 		goto out;
 	}
 	if (admin_node(st, o->dir, nopt, &n) != 0 ||
-	    check_change(st, o, &n) != 0)
+	    check_change(st, o, &n, fqdn, sizeof(fqdn)) != 0)
 		goto out;
 	printf("WARNING: Changing the %s of node %s regenerates its "
 	    "CallManager,\nTVS and CAPF certificates at once; its ITLRecovery "
@@ -258,10 +317,6 @@ net_run(const struct netchg *o, const char *nopt)
 		printf("The %s change was cancelled.\n", what);
 		goto out;
 	}
-	name = o->host != NULL ? o->host : n.name;
-	snprintf(fqdn, sizeof(fqdn), "%s%s%s", name, o->domain != NULL ?
-	    "." : n.domain[0] ? "." : "", o->domain != NULL ? o->domain :
-	    n.domain);
 	if (make_certs(o->dir, &n, fqdn, st, &nc) != 0 ||
 	    commit_change(st, o, &n, &nc, &gen) != 0)
 		goto out;
@@ -269,10 +324,9 @@ net_run(const struct netchg *o, const char *nopt)
 	if (o->host != NULL) {
 		/* Committed: the move can only be finished now, not undone. */
 		if ((err = sbd_node_renames_settle(st, o->dir)) != 0) {
-			warnx_("%s/nodes/%s: not moved yet (%s); the next "
-			    "sbdctl or sbdd moves it", o->dir, n.name,
-			    err == SBD_ERR_IO ? strerror(errno) :
-			    "both directories exist");
+			warnx_("%s/nodes/%s: not moved yet (%s); any sbdd, "
+			    "or the next set network, moves it", o->dir,
+			    n.name, settle_error(st, err));
 			rc = 1;
 		}
 		printf("Node %s is now %s.\n", n.name, o->host);

@@ -206,17 +206,17 @@ struct regen {
 	unsigned wait_s, hook_s;
 };
 
-/* The preset of cert_role() for role; -1 for a role CUCM does not
- * regenerate. */
+/* The index of role in regen_roles; -1 for one CUCM does not regenerate. */
 static int
 role_index(const char *role)
 {
 	size_t i;
+	int ri = -1;
 
-	for (i = 0; i < NROLES; i++)
+	for (i = 0; i < NROLES && ri < 0; i++)
 		if (strcmp(regen_roles[i].role, role) == 0)
-			return (int)i;
-	return -1;
+			ri = (int)i;
+	return ri;
 }
 
 int
@@ -225,18 +225,19 @@ regen_cert_new(const char *dir, const char *node, const char *fqdn,
     struct sbd_store_cert *sc, char *path, size_t cap, X509 **cert,
     EVP_PKEY **key)
 {
+	struct sbd_store_cert row;
 	struct sbd_cert_req req;
 	struct subject subj;
 	struct keyspec ks;
 	uint8_t md[EVP_MAX_MD_SIZE];
 	unsigned mdlen;
-	char *cn = NULL;
+	char *cn = NULL, file[PATH_MAX];
 	X509 *c = NULL;
 	EVP_PKEY *k = NULL;
-	int ri = role_index(role), itlr, err, rc = -1;
+	int ri = role_index(role), itlr, err, made = 0, rc = -1;
 
 	memset(&req, 0, sizeof(req));
-	memset(sc, 0, sizeof(*sc));
+	memset(&row, 0, sizeof(row));
 	if (ri < 0) {
 		warnx_("%s: not a certificate that can be regenerated", role);
 		goto out;
@@ -271,25 +272,29 @@ regen_cert_new(const char *dir, const char *node, const char *fqdn,
 		warnx_("cannot compute the SHA-1 fingerprint");
 		goto out;
 	}
-	snprintf(sc->node, sizeof(sc->node), "%s", node);
-	snprintf(sc->role, sizeof(sc->role), "%s", role);
-	sbd_hex(md, mdlen, sc->sha1);
-	sc->active = 1;
+	snprintf(row.node, sizeof(row.node), "%s", node);
+	snprintf(row.role, sizeof(row.role), "%s", role);
+	sbd_hex(md, mdlen, row.sha1);
+	row.active = 1;
 	/* The store stamps the row's creation time itself. */
 	if (new_cert_file(dir, node, role, (int64_t)time(NULL),
-	    sc->cert_path, sizeof(sc->cert_path), path, cap) != 0)
+	    row.cert_path, sizeof(row.cert_path), file, sizeof(file)) != 0)
 		goto out;
-	snprintf(sc->key_path, sizeof(sc->key_path), "%s", sc->cert_path);
-	if (write_cert_key(path, NULL, c, k, 0) != 0) {
-		(void)unlink(path);
+	made = 1;
+	snprintf(row.key_path, sizeof(row.key_path), "%s", row.cert_path);
+	if (write_cert_key(file, NULL, c, k, 0) != 0 ||
+	    snprintf(path, cap, "%s", file) >= (int)cap)
 		goto out;
-	}
+	*sc = row;
 	*cert = c;
 	*key = k;
 	c = NULL;
 	k = NULL;
+	made = 0;
 	rc = 0;
 out:
+	if (made)
+		(void)unlink(file);
 	free(cn);
 	X509_free(c);
 	EVP_PKEY_free(k);

@@ -704,6 +704,38 @@ reload(struct sbdd *d, const char *why)
 	return r;
 }
 
+/* Why sbd_node_renames_settle failed, for a message. */
+static const char *
+settle_error(struct sbdd *d, int r)
+{
+	if (r == SBD_ERR_EXISTS)
+		return "its new directory exists and is not empty";
+	if (r == SBD_ERR_IO)
+		return strerror(errno);
+	return sbd_store_errmsg(d->store);
+}
+
+/*
+ * Is this node's directory still owed the move of a rename to its name?
+ * A store failure counts as yes: the directory cannot be trusted.
+ */
+static int
+own_move_pending(struct sbdd *d)
+{
+	struct sbd_node_rename *r = NULL;
+	size_t n = 0, i;
+	int pending = 1;
+
+	if (sbd_store_node_rename_pending(d->store, &r, &n) == 0) {
+		pending = 0;
+		for (i = 0; i < n; i++)
+			if (strcmp(r[i].new_name, d->conf.node) == 0)
+				pending = 1;
+	}
+	free(r);
+	return pending;
+}
+
 /*
  * Administrators change the store with sbdctl; follow it.  A change may
  * be a TFTP restart asked of this node (store.h, "TFTP restarts"): a
@@ -724,10 +756,14 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	if (sbd_store_generation(d->store, &gen) != 0 || gen == store_gen)
 		return;
 	store_gen = gen;
+	/* Any node finishes the move of a rename whose sbdctl was killed. */
+	if ((r = sbd_node_renames_settle(d->store, d->conf.datadir)) != 0)
+		sbdd_log(d, LOG_ERR, "%s/nodes: a node rename waits for its "
+		    "move: %s", d->conf.datadir, settle_error(d, r));
 	r = sbd_store_node_get(d->store, d->conf.node, &n);
-	if (r == SBD_ERR_NOTFOUND && sbd_store_node_renamed(d->store,
-	    d->conf.node, rename_to) == 0) {
-		/* A host name change: CUCM reboots the node, sbdd starts over. */
+	/* A host name change: CUCM reboots the node, sbdd starts over. */
+	if (r == SBD_ERR_NOTFOUND && !d->stopping &&
+	    sbd_store_node_renamed(d->store, d->conf.node, rename_to) == 0) {
 		sbdd_log(d, LOG_NOTICE, "node %s is now %s: starting again",
 		    d->conf.node, rename_to);
 		event_base_loopbreak(d->base);
@@ -892,14 +928,15 @@ open_node(struct sbdd *d)
 		    sbd_store_errmsg(d->store));
 		return -1;
 	}
-	/* A rename killed before its directory move is finished here. */
+	/*
+	 * A rename killed before its directory move is finished here.  One
+	 * that cannot be stops this node only if it is this node's.
+	 */
 	if ((r = sbd_node_renames_settle(d->store, d->conf.datadir)) != 0) {
 		fprintf(stderr, "sbdd: %s/nodes: cannot finish a node rename: "
-		    "%s\n", d->conf.datadir, r == SBD_ERR_EXISTS ?
-		    "both the old and the new directory exist" :
-		    r == SBD_ERR_IO ? strerror(errno) :
-		    sbd_store_errmsg(d->store));
-		return -1;
+		    "%s\n", d->conf.datadir, settle_error(d, r));
+		if (own_move_pending(d))
+			return -1;
 	}
 	if (d->conf.addr[0] == '\0')
 		snprintf(d->conf.addr, sizeof(d->conf.addr), "%s", node.addr);

@@ -512,21 +512,23 @@ if nw_unmove subnew subroll; then
 else
 	nok "roll-forward: could not set up the interrupted move again"
 fi
-# Both directories: the move would lose one.
+# Both directories: the move would lose one.  (The directory first: the
+# running pubnew settles as soon as the record says a move is owed.)
+mkdir "$NW/nodes/subnew"
 sqlite3 "$NWDB" "UPDATE node_rename SET moved = 0 \
     WHERE id = (SELECT max(id) FROM node_rename)"
-mkdir "$NW/nodes/subnew"
 run timeout 10 "$SBDD" -d "$NW" -n subroll -f -o tftp_port=0 \
     -o http_port=0 -o tvs_port=0
 expect_true "both directories: sbdd refuses to start" \
     test "$rc" != 0 -a "$rc" != 124
 expect_err "both directories: the message names the data directory" \
-    "sbdd: $NW/nodes: cannot finish a node rename: both the old and the \
-new directory exist"
+    "sbdd: $NW/nodes: cannot finish a node rename: its new directory \
+exists and is not empty"
 run "$SBDCTL" set network domain example.net -d "$NW" --node subroll --yes
 expect_rc "both directories: set network refuses: exit 1" 1
 expect_err "both directories: sbdctl's message" \
-    "$NW/nodes: cannot finish an earlier rename: both directories exist"
+    "$NW/nodes: cannot finish an earlier rename: its new directory \
+exists and is not empty"
 expect_true "both directories: neither was touched" \
     test -d "$NW/nodes/subnew" -a -s "$(nw_path subroll CallManager)" -a \
     "$(nw_moved)" = 0
@@ -624,4 +626,80 @@ expect_true "kill -9 after the commit: it names the host in its domain" \
     test "$(nw_subject subkill CallManager)" = CN=subkill.example.org
 kill -KILL "$(cat "$T/nw_hook_pid" 2>/dev/null)" 2>/dev/null
 nw_stop subkill
+
+# ---- any running node finishes a move; renamed back; more refusals --------
+
+# subkill's sbdd is stopped, pubnew's runs: it finishes the interrupted
+# move of subkill's rename within a second, and serves subheal's TVS.
+# (A TFTP restart first ends the reset ITL of utils itl reset above.)
+run "$SBDCTL" utils service restart "Cisco Tftp" -d "$NW" --node pubnew \
+    --wait 10
+expect_rc "heal: pubnew's TFTP restarted: exit 0" 0
+run "$SBDCTL" set network hostname subheal -d "$NW" --node subkill --yes \
+    --wait 10 </dev/null
+expect_rc "heal: set network hostname subheal: exit 0" 0
+nw_healed() {
+	test -d "$NW/nodes/subheal/pki" -a ! -e "$NW/nodes/subkill" -a \
+	    "$(nw_moved)" = 1
+}
+nw_p5() {
+	nw_get 127.0.0.1 "$PUB_TFTP" "$T/nw_p5.tlv" &&
+	    echo " $(nw_record "$T/nw_p5.tlv" TVS) " |
+	    grep -q " $(nw_sha subheal TVS) "
+}
+if nw_unmove subkill subheal; then
+	expect_true "heal: the running pubnew finishes the move" \
+	    wait_until 5 nw_healed
+	expect_true "heal: pubnew serves subheal's new TVS certificate" \
+	    wait_until 5 nw_p5
+else
+	nok "heal: could not set up the interrupted move"
+fi
+
+# Renamed and renamed back: the sbdd follows both ways.
+nw_start subheal subheal "$T/nw_back.log"
+nw_mark=$(nw_lines "$SUB_LOG")
+run "$SBDCTL" set network hostname subback -d "$NW" --node subheal --yes \
+    --wait 10 </dev/null
+expect_rc "back: subheal to subback: exit 0" 0
+expect_true "back: sbdd runs as subback" \
+    nw_ready subback "$SUB_LOG" "$nw_mark"
+nw_mark=$(nw_lines "$SUB_LOG")
+run "$SBDCTL" set network hostname subheal -d "$NW" --node subback --yes \
+    --wait 10 </dev/null
+expect_rc "back: subback to subheal again: exit 0" 0
+expect_true "back: sbdd follows back to subheal" \
+    nw_ready subheal "$SUB_LOG" "$nw_mark"
+expect_true "back: the same pid" \
+    grep -qx "$SUB_PID" "$NW/nodes/subheal/run/sbdd.pid"
+expect_true "back: it serves subheal's CallManager" \
+    nw_serves 127.0.0.2 "$NW_TFTP" subheal "$T/nw_b.tlv"
+run "$SBDCTL" show itl -d "$NW" --node subkill
+expect_rc "back: --node with an old name: exit 1" 1
+expect_err "back: ... says what the node is called now" \
+    "node subkill: not in the cluster (renamed subheal)"
+
+# DNS ignores case; a CN holds 64 characters.  Refused before the prompt.
+run "$SBDCTL" set network hostname PUBNEW -d "$NW" --node subheal --yes
+expect_rc "refused: a name that differs in case only: exit 1" 1
+expect_err "refused: ... names the node" \
+    "node PUBNEW: already in the cluster as pubnew"
+nw_long=abcdefghij.abcdefghij.abcdefghij.abcdefghij.abcdefghij.example
+run "$SBDCTL" set network domain "$nw_long" -d "$NW" --node subheal --yes
+expect_rc "refused: an FQDN over 64 characters: exit 1" 1
+expect_err "refused: ... says why" \
+    "subheal.$nw_long: longer than the 64 characters of a certificate's CN"
+nw_no_prompt() { ! grep -q Proceed "$T/out"; }
+expect_true "refused: ... before the prompt" nw_no_prompt
+
+# Another node's move that cannot be finished stops no other sbdd.
+mkdir -p "$NW/nodes/ghost/pki" "$NW/nodes/ghost2/pki"
+sqlite3 "$NWDB" "INSERT INTO node_rename (old, new, at) \
+    VALUES ('ghost', 'ghost2', 0)"
+nw_stop subheal
+nw_start subheal subheal "$T/nw_ghost.log"
+expect_true "ghost: sbdd says which move waits" grep -qF \
+    "cannot finish a node rename: its new directory exists and is not empty" \
+    "$T/nw_ghost.log"
+nw_stop subheal
 stop_sbdd "network: sbdd pubnew exits 0 on SIGTERM"

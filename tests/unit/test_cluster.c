@@ -764,7 +764,7 @@ test_renames_settle(void **state)
 {
 	struct fx *f = *state;
 	struct sbd_node_rename *r = NULL;
-	char from[600], to[600];
+	char from[600], to[600], stray[700];
 	struct stat sb;
 	uint8_t *b = NULL;
 	size_t n = 0, blen = 0;
@@ -778,9 +778,16 @@ test_renames_settle(void **state)
 
 	/* Both directories: the move would lose one, so it waits. */
 	assert_int_equal(mkdir(to, 0700), 0);
+	snprintf(stray, sizeof(stray), "%s/stray", to);
+	assert_int_equal(mkdir(stray, 0700), 0);
 	assert_int_equal(sbd_node_renames_settle(f->st, f->dir),
 	    SBD_ERR_EXISTS);
-	assert_int_equal(rmdir(to), 0);
+	assert_int_equal(sbd_store_node_rename_pending(f->st, &r, &n), 0);
+	assert_int_equal(n, 1);
+	free(r);
+	r = NULL;
+	assert_int_equal(rmdir(stray), 0);
+	/* An empty one loses nothing: it is replaced. */
 
 	assert_int_equal(sbd_node_renames_settle(f->st, f->dir), 0);
 	assert_int_equal(stat(from, &sb), -1);

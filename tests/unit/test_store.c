@@ -1795,8 +1795,10 @@ test_node_rename(void **state)
 	assert_string_equal(r[1].new_name, "sub3");
 	assert_true(r[0].id < r[1].id);
 	assert_int_equal(r[0].moved, 0);
+	/* Moved is a change: every sbdd finds the files where they are. */
 	g = gen(st);
 	assert_int_equal(sbd_store_node_rename_moved(st, r[0].id), 0);
+	assert_true(gen(st) > g);
 	assert_int_equal(sbd_store_node_rename_moved(st, 999),
 	    SBD_ERR_NOTFOUND);
 	free(r);
@@ -1805,6 +1807,16 @@ test_node_rename(void **state)
 	assert_int_equal(nr, 1);
 	assert_string_equal(r[0].new_name, "sub3");
 	free(r);
+
+	/* Renamed back: followed in order, never round. */
+	assert_int_equal(sbd_store_node_rename(st, "sub3", "sub"), 0);
+	assert_int_equal(sbd_store_node_renamed(st, "sub3", to), 0);
+	assert_string_equal(to, "sub");
+	assert_int_equal(sbd_store_node_renamed(st, "sub2", to), 0);
+	assert_string_equal(to, "sub");
+	assert_int_equal(sbd_store_node_rename(st, "sub", "sub2"), 0);
+	assert_int_equal(sbd_store_node_renamed(st, "sub3", to), 0);
+	assert_string_equal(to, "sub2");
 	sbd_store_close(st);
 }
 
