@@ -753,6 +753,24 @@ sq_one(struct sbd_store_be *q, sqlite3_stmt *s,
 	return err;
 }
 
+/* One object: the query sql with its parameters (as sq_prep), as sq_one. */
+static int
+sq_get(struct sbd_store_be *q,
+    int (*row)(struct sbd_store_be *, sqlite3_stmt *, void *), void *out,
+    const char *sql, const char *types, ...)
+{
+	sqlite3_stmt *s = NULL;
+	va_list ap;
+	int err;
+
+	va_start(ap, types);
+	err = sq_vprep(q, &s, sql, types, ap);
+	va_end(ap);
+	if (err == 0)
+		err = sq_one(q, s, row, out);
+	return err;
+}
+
 /*
  * Every row of a prepared query into a growing array of size-byte
  * elements.  On failure *out and *n still hold the rows read, for the
@@ -1028,13 +1046,8 @@ sq_rollback(struct sbd_store_be *q, int nested)
 static int
 sq_cluster_get(struct sbd_store_be *q, struct sbd_cluster *out)
 {
-	sqlite3_stmt *s = NULL;
-	int err;
-
-	if ((err = sq_prep(q, &s, "SELECT name, pw_salt, pw_verifier, "
-	    "pw_iter, ctl_mode, created FROM cluster WHERE id = 1", "")) == 0)
-		err = sq_one(q, s, row_cluster, out);
-	return err;
+	return sq_get(q, row_cluster, out, "SELECT name, pw_salt, pw_verifier, "
+	    "pw_iter, ctl_mode, created FROM cluster WHERE id = 1", "");
 }
 
 /* ?1 (created) is bound for both statements; the UPDATE leaves it. */
@@ -1078,14 +1091,9 @@ sq_node_put(struct sbd_store_be *q, const struct sbd_node *n, int add)
 static int
 sq_node_get(struct sbd_store_be *q, const char *name, struct sbd_node *out)
 {
-	sqlite3_stmt *s = NULL;
-	int err;
-
-	if ((err = sq_prep(q, &s, "SELECT " NODE_COLS " FROM node "
+	return sq_get(q, row_node, out, "SELECT " NODE_COLS " FROM node "
 	    "WHERE name = ?1 OR (?1 IS NULL AND publisher = 1)", "t",
-	    name)) == 0)
-		err = sq_one(q, s, row_node, out);
-	return err;
+	    name);
 }
 
 static int
@@ -1211,14 +1219,9 @@ static int
 sq_node_renamed_to(struct sbd_store_be *q, const char *name, int64_t after,
     struct sbd_node_rename *out)
 {
-	sqlite3_stmt *s = NULL;
-	int err;
-
-	if ((err = sq_prep(q, &s, "SELECT " RENAME_COLS " FROM node_rename "
-	    "WHERE old = ?1 AND id > ?2 ORDER BY id LIMIT 1", "ti", name,
-	    after)) == 0)
-		err = sq_one(q, s, row_rename, out);
-	return err;
+	return sq_get(q, row_rename, out, "SELECT " RENAME_COLS
+	    " FROM node_rename WHERE old = ?1 AND id > ?2 ORDER BY id LIMIT 1",
+	    "ti", name, after);
 }
 
 static int
@@ -1259,13 +1262,8 @@ static int
 sq_node_state_get(struct sbd_store_be *q, const char *node,
     struct sbd_node_state *out)
 {
-	sqlite3_stmt *s = NULL;
-	int err;
-
-	if ((err = sq_prep(q, &s, "SELECT " STATE_COLS " FROM node_state "
-	    "WHERE node = ?1", "t", node)) == 0)
-		err = sq_one(q, s, row_state, out);
-	return err;
+	return sq_get(q, row_state, out, "SELECT " STATE_COLS
+	    " FROM node_state WHERE node = ?1", "t", node);
 }
 
 /* The first node and time an ITL was seen are kept. */
@@ -1325,14 +1323,9 @@ static int
 sq_cert_get(struct sbd_store_be *q, const char *node, const char *role,
     struct sbd_store_cert *out)
 {
-	sqlite3_stmt *s = NULL;
-	int err;
-
-	if ((err = sq_prep(q, &s, "SELECT " CERT_COLS " FROM cert "
+	return sq_get(q, row_cert, out, "SELECT " CERT_COLS " FROM cert "
 	    "WHERE node = ?1 AND role = ?2 AND active = 1", "tt", node,
-	    role)) == 0)
-		err = sq_one(q, s, row_cert, out);
-	return err;
+	    role);
 }
 
 static int
@@ -1383,13 +1376,8 @@ static int
 sq_device_get(struct sbd_store_be *q, const char *mac,
     struct sbd_device *out)
 {
-	sqlite3_stmt *s = NULL;
-	int err;
-
-	if ((err = sq_prep(q, &s, "SELECT " DEVICE_COLS " FROM device "
-	    "WHERE mac = ?1", "t", mac)) == 0)
-		err = sq_one(q, s, row_device, out);
-	return err;
+	return sq_get(q, row_device, out, "SELECT " DEVICE_COLS " FROM device "
+	    "WHERE mac = ?1", "t", mac);
 }
 
 /* A device row owns its certificate. */
@@ -1564,13 +1552,8 @@ sq_alarm_add(struct sbd_store_be *q, struct sbd_alarm *a)
 static int
 sq_alarm_last(struct sbd_store_be *q, const char *name, struct sbd_alarm *out)
 {
-	sqlite3_stmt *s = NULL;
-	int err;
-
-	if ((err = sq_prep(q, &s, "SELECT " ALARM_COLS " FROM alarm "
-	    "WHERE name = ?1 ORDER BY id DESC LIMIT 1", "t", name)) == 0)
-		err = sq_one(q, s, row_alarm, out);
-	return err;
+	return sq_get(q, row_alarm, out, "SELECT " ALARM_COLS " FROM alarm "
+	    "WHERE name = ?1 ORDER BY id DESC LIMIT 1", "t", name);
 }
 
 /* The newest max rows (a negative LIMIT is none), oldest first. */

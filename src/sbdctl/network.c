@@ -17,8 +17,8 @@
  * node").  DATA/nodes/OLD becomes DATA/nodes/NEW after the commit; the
  * store's rename record is the journal that lets any sbdd, or the next
  * set network, finish that move (sbd_node_renames_settle) if this command
- * is killed before it.  The node's sbdd notices the rename and starts again under
- * the new name, as CUCM reboots the server.
+ * is killed before it.  The node's sbdd notices the rename and starts
+ * again under the new name, as CUCM reboots the server.
  */
 #include <sys/stat.h>
 
