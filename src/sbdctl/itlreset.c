@@ -30,7 +30,6 @@
 
 #define P12_MAX		(64 * 1024)	/* a fetched ITLRecovery.p12 */
 #define WAIT_DEFAULT	10		/* seconds for each TFTP restart */
-#define WAIT_MAX	3600
 #define SHA1_HEX	41
 
 struct reset {
@@ -62,7 +61,6 @@ parse_args(int argc, char **argv, const char *usage, struct reset *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	unsigned long ul;
 	int ch, r, sftp = 0;
 
 	o->wait = WAIT_DEFAULT;
@@ -92,10 +90,9 @@ parse_args(int argc, char **argv, const char *usage, struct reset *o)
 			o->pwenv = optarg;
 			break;
 		case O_WAIT:
-			if (parse_uint(optarg, 0, WAIT_MAX, &ul) != 0)
-				return usage_err(usage, "bad --wait: %s (0 to "
-				    "%d seconds)", optarg, WAIT_MAX);
-			o->wait = (unsigned)ul;
+			if (admin_parse_secs(usage, "--wait", optarg, 0,
+			    &o->wait) != 0)
+				return EXIT_USAGE;
 			break;
 		default:
 			return opt_default(usage, argv, ch);
